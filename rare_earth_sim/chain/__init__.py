@@ -1,0 +1,1 @@
+"""Model components, one module per stage of the rare-earth magnet chain."""

@@ -1,0 +1,152 @@
+"""Automakers: magnet stock drawn down continuously, reviewed periodically, stockouts scheduled.
+
+Between events an automaker's stocks fall linearly at its consumption rates, so nothing
+needs to wake up daily: the stock is brought up to date only when an event touches it,
+and the time the first grade reaches zero is computed and scheduled. A version counter
+makes a stockout event stale (and harmless) once a delivery has come first.
+
+A vehicle of powertrain *p* needs ``kg[p][g]`` of every grade *g*; while any grade it
+needs is out, that powertrain's line stops and its vehicles are lost (vehicles lost =
+unmet magnet demand / kg per vehicle). Lines that can run keep drawing stock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Sim
+
+__all__ = ["Automaker"]
+
+_EPS = 1e-12
+
+
+class Automaker:
+    """An automaker (or its production in one region).
+
+    Parameters
+    ----------
+    spec : dict
+        A realised ``[[demand.automakers]]`` entry.
+    kg : dict
+        powertrain -> grade -> kg of magnet per vehicle.
+    suppliers : list of (MagnetPlant, share)
+    index : int
+        Position in the scenario (used in the ledger's segment records).
+
+    Notes
+    -----
+    Order-up-to policy with periodic review ``R`` (days) and expected lead time ``L``:
+    at each review, per grade, order ``S - (on hand + on order)`` with
+    ``S = d (stock_days + L + R/2)``, so that the average stock on hand is about
+    ``stock_days`` of full-production use ``d`` when supply keeps its lead time.
+    """
+
+    stage = "automaker"
+
+    def __init__(self, sim: Sim, spec: dict[str, Any], kg: dict[str, dict[str, float]],
+                 suppliers: list[tuple[Any, float]], index: int) -> None:
+        self.sim, self.id, self.index = sim, spec["id"], index
+        self.name = spec["name"] or spec["id"]
+        self.region, self.country = spec["region"], spec["country"]
+        self.priority = spec["priority"]
+        self.suppliers = suppliers
+        self.review_days = spec["review_days"]
+        self.lead = spec["lead_time_days"]
+        self.stock_days = spec["stock_days"]
+        vpy = spec["vehicles_per_year"]
+        self.powertrains = [p for p in vpy if vpy[p] > 0.0]
+        self.vpd = [vpy[p] / 365.0 for p in self.powertrains]  # vehicles/day
+        grades = sorted({g for p in self.powertrains for g, k in kg[p].items() if k > 0.0})
+        self.grades = grades
+        # t of each grade per vehicle of each powertrain
+        self.tpv = [[kg[p].get(g, 0.0) / 1000.0 for g in grades] for p in self.powertrains]
+        self.demand = [sum(v * row[j] for v, row in zip(self.vpd, self.tpv, strict=True))
+                       for j in range(len(grades))]  # t/day at full production
+        self.needs = [[j for j, k in enumerate(row) if k > 0.0] for row in self.tpv]
+        self.tpv_total = [sum(row) for row in self.tpv]
+        self.vehicles_per_day = sum(self.vpd)
+        self.target = [d * (self.stock_days + self.lead + self.review_days / 2.0) for d in self.demand]
+        self.stock = [d * (self.stock_days + self.lead) for d in self.demand]
+        self.on_order = [0.0] * len(grades)
+        self.cons = [0.0] * len(grades)
+        self.t_u = 0.0
+        self.version = 0
+        self.node = sim.ledger.node(f"automaker:{self.id}", self.stage,
+                                    lambda: {f"magnet_{g}": s for g, s in zip(self.grades, self.stock, strict=True)})
+        for g, s in zip(grades, self.stock, strict=True):
+            sim.ledger.flow(0.0, "opening", self.node, f"magnet_{g}", s)
+        self._recompute(0.0)
+
+    # -- continuous state -----------------------------------------------------------------
+    def _update(self, t: float) -> None:
+        dt = t - self.t_u
+        if dt > 0.0:
+            led = self.sim.ledger
+            for j, c in enumerate(self.cons):
+                if c > 0.0:
+                    q = c * dt
+                    if q > self.stock[j]:  # floating-point at a scheduled zero
+                        q = self.stock[j]
+                    self.stock[j] -= q
+                    led.flow(t, self.node, "consumed", f"magnet_{self.grades[j]}", q)
+        self.t_u = t
+
+    def _recompute(self, t: float) -> None:
+        out = [s <= _EPS * (1.0 + d) for s, d in zip(self.stock, self.demand, strict=True)]
+        if not any(out):  # the usual case: every line runs
+            cons = list(self.demand)
+            built, lost, unmet = self.vehicles_per_day, 0.0, 0.0
+        else:
+            cons = [0.0] * len(self.grades)
+            built = lost = unmet = 0.0
+            for v, row, needs, tot in zip(self.vpd, self.tpv, self.needs, self.tpv_total, strict=True):
+                if any(out[j] for j in needs):
+                    lost += v
+                    unmet += v * tot
+                else:
+                    built += v
+                    for j in needs:
+                        cons[j] += v * row[j]
+        self.cons = cons
+        self.version += 1
+        self.sim.ledger.segments.append((self.index, t, tuple(self.stock), tuple(cons), built, lost, unmet))
+        tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=None)
+        if tz is not None:
+            self.sim.after(tz, self._zero, self.version)
+
+    def _zero(self, version: int) -> None:
+        if version != self.version:
+            return  # a delivery came first: this stockout no longer happens
+        t = self.sim.env.now
+        self._update(t)
+        self._recompute(t)
+
+    # -- events -----------------------------------------------------------------------------
+    def receive(self, product: str, qty: float) -> None:
+        """A shipment of ``qty`` t of ``product`` arrives now."""
+        t = self.sim.env.now
+        j = self.grades.index(product[7:])
+        self._update(t)
+        self.stock[j] += qty
+        self.on_order[j] -= qty
+        self._recompute(t)
+
+    def cancel(self, product: str, qty: float) -> None:
+        """A shipment on order will never come (licence refused for good)."""
+        self.on_order[self.grades.index(product[7:])] -= qty
+
+    def review(self, t: float) -> None:
+        """Periodic review: order up to the target inventory position, per grade."""
+        self._update(t)
+        for j, g in enumerate(self.grades):
+            q = self.target[j] - self.stock[j] - self.on_order[j]
+            if q <= 1e-9:
+                continue
+            self.on_order[j] += q
+            for plant, share in self.suppliers:
+                plant.order(self, g, q * share, self.priority)
+
+    def close(self, t: float) -> None:
+        """Bring stocks up to the end of the run."""
+        self._update(t)

@@ -1,0 +1,87 @@
+"""What every component shares: the SimPy environment, the ledger, the clock, samplers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from ..ledger import Ledger
+from ..scenario.distributions import Distribution, Fixed
+from ..scenario.model import stream
+
+__all__ = ["Sim", "Sampler"]
+
+
+class Sampler:
+    """Draws from a per-event distribution in blocks from one component's stream."""
+
+    __slots__ = ("dist", "rng", "buf", "i", "block", "fixed")
+
+    def __init__(self, dist: Distribution, rng: np.random.Generator, block: int = 256) -> None:
+        self.dist, self.rng, self.block = dist, rng, block
+        self.fixed = dist.value if isinstance(dist, Fixed) else None
+        self.buf: Any = ()
+        self.i = 0
+
+    def __call__(self) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        if self.i >= len(self.buf):
+            self.buf = np.asarray(self.dist.sample(self.rng, size=self.block), dtype=float).tolist()
+            self.i = 0
+        v = self.buf[self.i]
+        self.i += 1
+        return v  # type: ignore[no-any-return]
+
+
+class Sim:
+    """The shared run-time context of one replication.
+
+    Time is in days (float) from ``origin`` (the scenario start minus its warm-up).
+    """
+
+    def __init__(self, origin: dt.date, seed_seq: np.random.SeedSequence, ledger: Ledger | None = None) -> None:
+        self.env = simpy.Environment()
+        self.origin = origin
+        self.seed_seq = seed_seq
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.events = 0  # scheduled events, for the benchmark's events/s
+
+    def t(self, day: dt.date) -> float:
+        """Simulation time (days) of a calendar date."""
+        return float((day - self.origin).days)
+
+    def rng(self, key: str) -> np.random.Generator:
+        """The independent stream of component ``key``."""
+        return stream(self.seed_seq, key)
+
+    def sampler(self, dist: Distribution, key: str) -> Sampler:
+        return Sampler(dist, self.rng(key))
+
+    def after(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` after ``delay`` days (a timeout with a callback, no process)."""
+        self.events += 1
+        ev = self.env.timeout(delay if delay > 0.0 else 0.0)
+        ev.callbacks.append(lambda _e: fn(*args))
+
+    def at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` at simulation time ``t`` (now if ``t`` is past)."""
+        self.after(t - self.env.now, fn, *args)
+
+    def every(self, first: float, period: float, fn: Callable[[float], Any], until: float) -> None:
+        """Call ``fn(now)`` at ``first``, ``first + period``, ... while before ``until``.
+
+        For genuine periodic decisions (production campaigns, stock reviews), not polling.
+        """
+        def tick() -> None:
+            now = self.env.now
+            fn(now)
+            nxt = now + period
+            if nxt < until:
+                self.after(period, tick)
+        if first < until:
+            self.at(first, tick)

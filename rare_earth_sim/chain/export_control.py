@@ -1,0 +1,203 @@
+"""Export control: dated rules and the licensing office that reviews applications.
+
+Rules name products, destinations and a regime: ``licence`` (an application per
+shipment, reviewed by the office), ``halt`` (held until the rule ends), ``general``
+(a general licence: no review) or ``free``. Where several rules match, the one listed
+last wins, so a later rule can relax an earlier one.
+
+The office is a first-come-first-served queue with ``reviewers`` servers; review times
+are in *working days* of the office's calendar; each decision approves with a
+probability per destination. An approved licence covers the same customer and product
+for ``licence_valid_days`` (0: one licence per shipment). A refused shipment is applied for again after
+``reapply_days``, at most ``max_attempts`` times, then sold in China instead.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .base import Sim
+from .lane import Dispatcher, Shipment
+from .workdays import WorkingCalendar
+
+__all__ = ["ExportControl", "LicensingOffice", "Rule"]
+
+
+class Rule:
+    __slots__ = ("name", "start", "end", "products", "destinations", "regime")
+
+    def __init__(self, name: str, start: float, end: float, products: set[str],
+                 destinations: set[str] | None, regime: str) -> None:
+        self.name, self.start, self.end = name, start, end
+        self.products, self.destinations, self.regime = products, destinations, regime
+
+    def applies(self, t: float, product: str, destination: str) -> bool:
+        return (self.start <= t < self.end and product in self.products
+                and (self.destinations is None or destination in self.destinations))
+
+
+class LicensingOffice:
+    """A c-server FCFS queue of licence applications, reviewed in working days.
+
+    Parameters
+    ----------
+    sim : Sim
+    calendar : WorkingCalendar
+    reviewers : int
+        Number of applications reviewed at once.
+    review : Distribution
+        Review time per application (working days).
+    approval : dict
+        Approval probability per destination country, with a ``"default"``.
+    decide : callable
+        ``decide(shipment, approved)`` called at each decision.
+    """
+
+    def __init__(self, sim: Sim, calendar: WorkingCalendar, reviewers: int, review: Any,
+                 approval: dict[str, float], decide: Callable[[Shipment, bool], None]) -> None:
+        self.sim, self.calendar = sim, calendar
+        self.reviewers = reviewers
+        self.rng = sim.rng("licensing_office")
+        self.review = sim.sampler(review, "licensing_office:review")
+        self.approval = dict(approval)
+        self.decide = decide
+        self.queue: deque[tuple[Shipment, float]] = deque()
+        self.busy = 0
+        self.in_review: dict[int, tuple[Shipment, float, float, float]] = {}
+        self._u: list[float] = []
+        self.records = sim.ledger.applications
+
+    def _uniform(self) -> float:
+        if not self._u:
+            self._u = self.rng.random(256).tolist()
+        return self._u.pop()
+
+    def submit(self, s: Shipment) -> None:
+        """An application for shipment ``s`` arrives now."""
+        if self.busy < self.reviewers:
+            self._start(s, self.sim.env.now)
+        else:
+            self.queue.append((s, self.sim.env.now))
+
+    def _start(self, s: Shipment, submitted: float) -> None:
+        now = self.sim.env.now
+        self.busy += 1
+        wd = self.review()
+        done = self.calendar.add(now, wd)
+        self.in_review[s.id] = (s, submitted, now, wd)
+        self.sim.after(done - now, self._finish, s)
+
+    def _finish(self, s: Shipment) -> None:
+        now = self.sim.env.now
+        _, submitted, started, wd = self.in_review.pop(s.id)
+        p = self.approval.get(s.dest_country, self.approval["default"])
+        approved = self._uniform() < p
+        self.records.append((s.id, s.attempts, s.product, s.origin, s.customer.id, s.dest_country, s.qty,
+                             submitted, started, now, wd, "approved" if approved else "refused"))
+        self.busy -= 1
+        self._next()
+        self.decide(s, approved)
+
+    def _next(self) -> None:
+        while self.queue and self.busy < self.reviewers:
+            s, submitted = self.queue.popleft()
+            self._start(s, submitted)
+
+    def change(self, reviewers: int | None, approval: dict[str, float] | None, review: Any) -> None:
+        """A dated change: more (or fewer) reviewers, new approval rates, new review times."""
+        if approval:
+            self.approval.update(approval)
+        if review is not None:
+            self.review = self.sim.sampler(review, f"licensing_office:review@{self.sim.env.now:g}")
+        if reviewers is not None:
+            self.reviewers = reviewers  # busy reviewers finish their files; no new starts above the count
+            self._next()
+
+    def pending(self) -> list[tuple[Any, ...]]:
+        """Applications not decided by now (queued or in review), as records."""
+        out = []
+        for s, submitted, started, wd in self.in_review.values():
+            out.append((s.id, s.attempts, s.product, s.origin, s.customer.id, s.dest_country, s.qty,
+                        submitted, started, float("nan"), wd, "in_review"))
+        for s, submitted in self.queue:
+            out.append((s.id, s.attempts, s.product, s.origin, s.customer.id, s.dest_country, s.qty,
+                        submitted, float("nan"), float("nan"), float("nan"), "queued"))
+        return out
+
+
+class ExportControl:
+    """China's export-control regime: rules, the licensing office, customs release."""
+
+    def __init__(self, sim: Sim, spec: dict[str, Any], calendar: WorkingCalendar, dispatcher: Dispatcher) -> None:
+        self.sim, self.origin, self.dispatcher = sim, spec["origin"], dispatcher
+        self.customs = sim.sampler(spec["customs_days"], "export_control:customs")
+        inf = float("inf")
+        self.rules = [
+            Rule(r["name"], sim.t(r["start"]), sim.t(r["end"]) if r["end"] else inf, set(r["products"]),
+                 None if "*" in r["destinations"] else set(r["destinations"]), r["regime"])
+            for r in spec["rules"]
+        ]
+        office = spec["office"]
+        self.max_attempts = office["max_attempts"]
+        self.reapply = sim.sampler(office["reapply_days"], "export_control:reapply")
+        self.office = LicensingOffice(sim, calendar, office["reviewers"], office["review_working_days"],
+                                      office["approval"], self._decided)
+        self.valid_days = office["licence_valid_days"]
+        self.licences: dict[tuple[str, str], float] = {}  # (customer, product) -> expiry (days)
+        for ch in office["changes"]:
+            sim.at(sim.t(ch["date"]), self._change, ch)
+        self.held_halt: list[Shipment] = []
+        dispatcher.controls = self
+
+    def _change(self, ch: dict[str, Any]) -> None:
+        if ch["licence_valid_days"] is not None:
+            self.valid_days = ch["licence_valid_days"]
+        self.office.change(ch["reviewers"], ch["approval"], ch["review_working_days"])
+
+    def rule(self, t: float, product: str, destination: str) -> Rule | None:
+        found = None
+        for r in self.rules:
+            if r.applies(t, product, destination):
+                found = r
+        return found
+
+    def declare(self, s: Shipment) -> None:
+        """Shipment ``s`` is declared for export now."""
+        now = self.sim.env.now
+        r = self.rule(now, s.product, s.dest_country)
+        regime = r.regime if r else "free"
+        if regime == "licence" and self.licences.get((s.customer.id, s.product), -1.0) > now:
+            s.licence = "held"  # a licence granted earlier still covers this customer
+            self._release(s)
+        elif regime == "licence":
+            s.status = "licence_review"
+            s.attempts += 1
+            s.licence = "individual"
+            self.office.submit(s)
+        elif regime == "halt":
+            s.status = "halted"
+            if r is not None and r.end < float("inf"):
+                self.sim.at(r.end, self.declare, s)
+        else:
+            if regime == "general":
+                s.licence = "general"
+            self._release(s)
+
+    def _release(self, s: Shipment) -> None:
+        s.status = "customs"
+        s.t_released = self.sim.env.now
+        self.sim.after(self.customs(), self.dispatcher.release, s)
+
+    def _decided(self, s: Shipment, approved: bool) -> None:
+        if approved:
+            if self.valid_days > 0.0:
+                key = (s.customer.id, s.product)
+                self.licences[key] = max(self.licences.get(key, -1.0), self.sim.env.now + self.valid_days)
+            self._release(s)
+        elif s.attempts < self.max_attempts:
+            s.status = "refused"
+            self.sim.after(self.reapply(), self.declare, s)
+        else:
+            self.dispatcher.divert(s)

@@ -1,0 +1,184 @@
+"""Magnet plants: oxides into sintered NdFeB magnets of two grades, by recipe.
+
+Every campaign a plant decides how much to make: its capacity over the campaign, cut
+to what its oxide stock allows, split between open orders by its allocation rule.
+Oxide is consumed at the start; the magnets are ready after the production lead time
+and shipped to each customer. The plant keeps its oxide stock with an order-up-to
+policy reviewed every ``oxide_review_days``, buying from its sources by share.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .allocation import allocate
+from .base import Sim
+
+if TYPE_CHECKING:
+    from .lane import Dispatcher
+    from .separation import SeparationPlant
+
+__all__ = ["MagnetPlant", "MagnetOrder"]
+
+
+class MagnetOrder:
+    __slots__ = ("customer", "grade", "qty", "t", "priority")
+
+    def __init__(self, customer: Any, grade: str, qty: float, t: float, priority: int) -> None:
+        self.customer, self.grade, self.qty, self.t, self.priority = customer, grade, qty, t, priority
+
+
+class MagnetPlant:
+    """A magnet plant (or a country's plants).
+
+    Parameters
+    ----------
+    spec : dict
+        A realised ``[[magnet_plants]]`` entry.
+    recipes : dict
+        grade -> {"ndpr": t/t, "dytb": t/t}.
+    sources : dict
+        component -> list of (SeparationPlant, share).
+    expected_use : dict
+        component -> expected oxide use (t/day), for the opening stock and the first
+        order-up-to levels; replaced by a smoothed measured use as the run goes.
+    """
+
+    stage = "magnet_plant"
+
+    def __init__(self, sim: Sim, spec: dict[str, Any], recipes: dict[str, dict[str, float]],
+                 sources: dict[str, list[tuple[SeparationPlant, float]]], dispatcher: Dispatcher,
+                 expected_use: dict[str, float]) -> None:
+        self.sim, self.id, self.country = sim, spec["id"], spec["country"]
+        self.capacity_changes = sorted((sim.t(c["date"]), c["capacity_t_per_year"] / 365.0)
+                                       for c in spec["capacity_changes"])
+        self.base_capacity = spec["capacity_t_per_year"] / 365.0
+        self.lead = sim.sampler(spec["lead_time_days"], f"magnet_plant:{self.id}:lead")
+        self.recipes = recipes
+        self.sources = sources
+        self.rule = spec["allocation"]
+        self.dispatcher = dispatcher
+        self.stock_days = spec["oxide_stock_days"]
+        self.use_rate = dict(expected_use)
+        self.oxide = {c: 0.0 for c in ("ndpr", "dytb")}
+        self.on_order = {c: 0.0 for c in ("ndpr", "dytb")}
+        self.fg: dict[str, float] = {g: 0.0 for g in recipes}
+        self.orders: list[MagnetOrder] = []
+        self.open: dict[tuple[int, str], MagnetOrder] = {}
+        self.produced = {g: 0.0 for g in recipes}
+        self.node = sim.ledger.node(f"magnet_plant:{self.id}", self.stage, self._stocks)
+        for comp, rate in expected_use.items():
+            q = rate * self.stock_days
+            sim.ledger.flow(0.0, "opening", self.node, f"oxide_{comp}", q)
+            self.oxide[comp] += q
+
+    def _stocks(self) -> dict[str, float]:
+        out = {f"oxide_{c}": q for c, q in self.oxide.items()}
+        out.update({f"magnet_{g}": q for g, q in self.fg.items()})
+        return out
+
+    def capacity(self, t: float) -> float:
+        """Capacity at time ``t`` (t magnet/day), after dated ramps."""
+        cap = self.base_capacity
+        for when, c in self.capacity_changes:
+            if when <= t:
+                cap = c
+        return cap
+
+    # -- customers ----------------------------------------------------------------------
+    def order(self, customer: Any, grade: str, qty: float, priority: int) -> None:
+        """Place an order for ``qty`` t of ``grade`` magnets."""
+        if qty <= 0.0:
+            return
+        # An open order of the same customer and grade takes the new quantity: the backlog
+        # stays one line per customer and grade (keeping the older order's place in line).
+        key = (id(customer), grade)
+        o = self.open.get(key)
+        if o is not None and o.qty > 1e-9:
+            o.qty += qty
+            return
+        o = self.open[key] = MagnetOrder(customer, grade, qty, self.sim.env.now, priority)
+        self.orders.append(o)
+
+    # -- oxide side ---------------------------------------------------------------------
+    def receive(self, product: str, qty: float) -> None:
+        comp = product[6:]
+        self.oxide[comp] += qty
+        self.on_order[comp] -= qty
+
+    def cancel(self, product: str, qty: float) -> None:
+        self.on_order[product[6:]] -= qty
+
+    def review_oxide(self, t: float) -> None:
+        for comp, srcs in self.sources.items():
+            target = self.use_rate[comp] * self.stock_days
+            need = target - self.oxide[comp] - self.on_order[comp]
+            if need <= 1e-9:
+                continue
+            self.on_order[comp] += need
+            for sep, share in srcs:
+                sep.order(self, comp, need * share)
+
+    # -- production ---------------------------------------------------------------------
+    def campaign(self, t: float, days: float) -> None:
+        orders = self.orders
+        if not orders:
+            self._smooth({"ndpr": 0.0, "dytb": 0.0}, days)
+            return
+        if self.rule == "fifo":
+            orders.sort(key=lambda o: o.t)
+        want = [o.qty for o in orders]
+        prio = [o.priority for o in orders]
+        give = allocate(want, self.capacity(t) * days, self.rule, prio)
+        # Cut to the oxide in stock: Dy/Tb limits the grades that need it, NdPr all grades.
+        for comp in ("dytb", "ndpr"):
+            need = sum(g * self.recipes[o.grade][comp] for g, o in zip(give, orders, strict=True))
+            if need > self.oxide[comp]:
+                users = [i for i, o in enumerate(orders) if self.recipes[o.grade][comp] > 0.0]
+                reqs = [give[i] * self.recipes[orders[i].grade][comp] for i in users]
+                ok = allocate(reqs, self.oxide[comp], self.rule, [prio[i] for i in users])
+                for i, r, q in zip(users, reqs, ok, strict=True):
+                    give[i] *= q / r if r > 0.0 else 0.0
+        used = {"ndpr": 0.0, "dytb": 0.0}
+        made: dict[str, float] = {}
+        led = self.sim.ledger
+        # One consignment per customer and grade per campaign, however many orders it fills.
+        lots: dict[tuple[int, str], list[Any]] = {}
+        keep = []
+        for o, g in zip(orders, give, strict=True):
+            if g > 1e-12:
+                rec = self.recipes[o.grade]
+                used["ndpr"] += g * rec["ndpr"]
+                used["dytb"] += g * rec["dytb"]
+                made[o.grade] = made.get(o.grade, 0.0) + g
+                o.qty -= g
+                lot = lots.get((id(o.customer), o.grade))
+                if lot is None:
+                    lots[(id(o.customer), o.grade)] = [o.customer, o.grade, g]
+                else:
+                    lot[2] += g
+            if o.qty > 1e-9:
+                keep.append(o)
+        self.orders = keep
+        if lots:
+            self.sim.after(self.lead(), self._ship_all, list(lots.values()))
+        for comp, q in used.items():
+            q = min(q, self.oxide[comp])  # guards against rounding below zero
+            led.flow(t, self.node, "transformed", f"oxide_{comp}", q)
+            self.oxide[comp] -= q
+        for grade, q in made.items():
+            led.flow(t, "produced", self.node, f"magnet_{grade}", q)
+            self.fg[grade] += q
+            self.produced[grade] += q
+        self._smooth(used, days)
+
+    def _smooth(self, used: dict[str, float], days: float) -> None:
+        # Exponential smoothing over ~8 campaigns: the plant plans on recent use.
+        for comp, q in used.items():
+            self.use_rate[comp] += 0.125 * (q / days - self.use_rate[comp])
+
+    def _ship_all(self, lots: list[list[Any]]) -> None:
+        now = self.sim.env.now
+        for customer, grade, qty in lots:
+            self.fg[grade] -= qty
+            self.dispatcher.dispatch(now, self, customer, f"magnet_{grade}", qty)
