@@ -7,7 +7,7 @@ stockouts, the mass balance — is derived from these records afterwards.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +26,7 @@ class Ledger:
     Attributes
     ----------
     flows : list of tuple
-        ``(t_days, from_node, to_node, material, tonnes)``.
+        ``(t_days, from_node, to_node, material, tonnes)``, built on demand.
     nodes : dict
         node name -> (stage, stocks callable returning {material: t}) for stock-holding
         nodes, or (``"source"``/``"sink"``, None) for boundaries.
@@ -37,7 +37,12 @@ class Ledger:
     """
 
     def __init__(self) -> None:
-        self.flows: list[tuple[float, str, str, str, float]] = []
+        # Flows are stored flat in one array of doubles, five per flow: t, from, to,
+        # material, tonnes (names interned as ids). No per-flow Python object survives,
+        # so the run makes no garbage and the balance is a few numpy reductions.
+        self._flat = array("d")
+        self._ids: dict[str, int] = {}
+        self._names: list[str] = []
         self.nodes: dict[str, tuple[str, Callable[[], dict[str, float]] | None]] = {}
         self.segments: list[tuple[Any, ...]] = []
         self.shipments: list[Any] = []
@@ -53,15 +58,43 @@ class Ledger:
         self.nodes[name] = (stage, stocks)
         return name
 
+    def _id(self, name: str) -> int:
+        i = self._ids.get(name)
+        if i is None:
+            i = self._ids[name] = len(self._names)
+            self._names.append(name)
+        return i
+
     def flow(self, t: float, src: str, dst: str, material: str, qty: float) -> None:
         """Book ``qty`` tonnes of ``material`` moving from ``src`` to ``dst`` at time ``t``."""
         if qty > 0.0:
-            self.flows.append((t, src, dst, material, qty))
+            ids = self._ids
+            a, b, m = ids.get(src), ids.get(dst), ids.get(material)
+            if a is None or b is None or m is None:
+                a, b, m = self._id(src), self._id(dst), self._id(material)
+            self._flat.extend((t, a, b, m, qty))
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        f = np.frombuffer(self._flat, dtype=float).reshape(-1, 5) if len(self._flat) else np.zeros((0, 5))
+        return f[:, 0], f[:, 1].astype(np.int64), f[:, 2].astype(np.int64), f[:, 3].astype(np.int64), f[:, 4]
+
+    @property
+    def flows(self) -> list[tuple[float, str, str, str, float]]:
+        """All flows as ``(t_days, from_node, to_node, material, tonnes)`` tuples."""
+        t, a, b, m, q = self._columns()
+        n = self._names
+        return [(float(t[i]), n[a[i]], n[b[i]], n[m[i]], float(q[i])) for i in range(len(t))]
+
+    @property
+    def n_flows(self) -> int:
+        return len(self._flat) // 5
 
     # -- derived tables ---------------------------------------------------------------
     def flows_frame(self) -> pd.DataFrame:
         """All flows as a DataFrame (t_days, src, dst, material, t)."""
-        return pd.DataFrame(self.flows, columns=["t_days", "src", "dst", "material", "t"])
+        t, a, b, m, q = self._columns()
+        names = np.array(self._names, dtype=object)
+        return pd.DataFrame({"t_days": t, "src": names[a], "dst": names[b], "material": names[m], "t": q})
 
     def balance(self) -> pd.DataFrame:
         """Per stage, node and material: inflow - outflow - stock at the end (all t).
@@ -70,21 +103,27 @@ class Ledger:
         ``opening`` source at time 0), so the residual must be ~0 when every flow the
         component made was booked and its own stock agrees with the ledger.
         """
-        inflow: dict[tuple[str, str], float] = defaultdict(float)
-        outflow: dict[tuple[str, str], float] = defaultdict(float)
-        for _t, src, dst, mat, q in self.flows:
-            outflow[(src, mat)] += q
-            inflow[(dst, mat)] += q
+        t, src, dst, mat, q = self._columns()
+        k = len(self._names)
+        size = max(k * k, 1)
+        outflow = np.bincount(src * k + mat, weights=q, minlength=size)
+        inflow = np.bincount(dst * k + mat, weights=q, minlength=size)
+        touched = set((src * k + mat).tolist()) | set((dst * k + mat).tolist())
         rows = []
         for name, (stage, stocks) in self.nodes.items():
             if stocks is None:
                 continue
             held = stocks()
-            mats = {m for (n, m) in inflow if n == name} | {m for (n, m) in outflow if n == name} | set(held)
-            for mat in sorted(mats):
-                i, o, s = inflow.get((name, mat), 0.0), outflow.get((name, mat), 0.0), held.get(mat, 0.0)
+            nid = self._ids.get(name)
+            mats = {self._names[key % k] for key in touched if nid is not None and key // k == nid} | set(held)
+            for material in sorted(mats):
+                mid = self._ids.get(material)
+                key = nid * k + mid if nid is not None and mid is not None else None
+                i = float(inflow[key]) if key is not None else 0.0
+                o = float(outflow[key]) if key is not None else 0.0
+                s = held.get(material, 0.0)
                 res = i - o - s
-                rows.append((stage, name, mat, i, o, s, res, abs(res) / max(i, o, 1e-12)))
+                rows.append((stage, name, material, i, o, s, res, abs(res) / max(i, o, 1e-12)))
         return pd.DataFrame(rows, columns=["stage", "node", "material", "inflow_t", "outflow_t",
                                            "stock_end_t", "residual_t", "relative_residual"])
 

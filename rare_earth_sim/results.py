@@ -215,13 +215,17 @@ class SimulationResult:
         """
         windows = self.parameters["disruptions"]
         w = windows[0] if windows else None
-        daily = self.shortfall("D")
+        b = self._day_bounds()
         rows = []
         for a in self._automakers:
+            seg = self._segments[a["index"]]
             iv = self._intervals(a["index"])
             spans = [(s, e) for s, e, _, _ in iv]
-            d = daily[daily["automaker"] == a["automaker"]]
-            planned_t = float(d["demand_t"].sum())
+            lost = np.diff(self._cumulative(seg, "lost", b))
+            unmet = np.diff(self._cumulative(seg, "unmet", b))
+            days = len(lost)
+            planned_t = sum(a["demand_t_per_day"]) * days
+            planned_v = a["vehicles_per_day"] * days
             if w is not None:
                 ds, de = self.t(w["start"]), self.t(w["end"])
                 tts, ttr = time_to_survive(spans, ds), time_to_recover(spans, ds, de)
@@ -233,11 +237,11 @@ class SimulationResult:
                 "tts_days": tts, "ttr_days": ttr,
                 "stockouts": len(spans),
                 "stockout_days": float(sum(min(e, self.until) - s for s, e in spans)),
-                "fill_rate": 1.0 - float(d["unmet_t"].sum()) / planned_t if planned_t > 0 else float("nan"),
-                "vehicles_planned": float(d["vehicles_planned"].sum()),
-                "vehicles_lost": float(d["vehicles_lost"].sum()),
-                "vehicles_lost_pct": 100.0 * float(d["vehicles_lost"].sum()) / max(float(d["vehicles_planned"].sum()), 1e-12),
-                "peak_shortfall_t_per_day": float(d["unmet_t"].max()) if len(d) else 0.0,
+                "fill_rate": 1.0 - float(unmet.sum()) / planned_t if planned_t > 0 else float("nan"),
+                "vehicles_planned": planned_v,
+                "vehicles_lost": float(lost.sum()),
+                "vehicles_lost_pct": 100.0 * float(lost.sum()) / planned_v if planned_v > 0 else float("nan"),
+                "peak_shortfall_t_per_day": float(unmet.max()) if days else 0.0,
             })
         df = pd.DataFrame(rows)
         df["first_stockout"] = pd.to_datetime(df["first_stockout"])
@@ -267,20 +271,37 @@ class SimulationResult:
         alias = _PERIODS.get(freq)
         if alias is None:
             raise ValueError(f"freq {freq!r} is not supported; allowed: {', '.join(_PERIODS)}")
-        sh = self.shipments()
-        sh = sh[(sh["origin_country"] != sh["destination"]) & sh["departed"].notna()]
-        if origin is not None:
-            sh = sh[sh["origin_country"] == origin]
         lo, hi = pd.Timestamp(self.start), pd.Timestamp(self.end) + pd.Timedelta(days=1)
-        sh = sh[(sh["departed"] >= lo) & (sh["departed"] < hi)]
-        periods = pd.period_range(lo, pd.Timestamp(self.end), freq=alias).start_time
-        g = (sh.assign(period=sh["departed"].dt.to_period(alias).dt.start_time)
-             .groupby(["period", "origin_country", "destination", "product"])["quantity_t"].sum())
-        routes = g.reset_index()[["origin_country", "destination", "product"]].drop_duplicates()
-        grid = pd.MultiIndex.from_tuples(
-            [(p, *r) for p in periods for r in routes.itertuples(index=False)],
-            names=["period", "origin_country", "destination", "product"])
-        df = g.reindex(grid, fill_value=0.0).reset_index().rename(columns={"origin_country": "origin"})
+        periods = pd.period_range(lo, pd.Timestamp(self.end), freq=alias)
+        starts = periods.start_time
+        # period boundaries in simulation days; a shipment counts in the period of its departure
+        edges = np.append((starts - pd.Timestamp(self.origin)) / pd.Timedelta(days=1), self.t(hi))
+        edges[0] = self.t_start
+        keys: dict[tuple[str, str, str], int] = {}
+        idx, per, qty = [], [], []
+        for s in self.ledger.shipments:
+            t = s.t_departed
+            if not (edges[0] <= t < edges[-1]) or s.origin_country == s.dest_country:
+                continue
+            if origin is not None and s.origin_country != origin:
+                continue
+            k = keys.setdefault((s.origin_country, s.dest_country, s.product), len(keys))
+            idx.append(k)
+            per.append(t)
+            qty.append(s.qty)
+        grid = np.zeros((len(periods), len(keys)))
+        if qty:
+            p = np.searchsorted(edges, np.asarray(per), side="right") - 1
+            np.add.at(grid, (p, np.asarray(idx)), np.asarray(qty))
+        order = sorted(keys, key=lambda r: r)
+        cols = [keys[r] for r in order]
+        df = pd.DataFrame({
+            "period": np.repeat(starts, len(order)),
+            "origin": [r[0] for r in order] * len(periods),
+            "destination": [r[1] for r in order] * len(periods),
+            "product": [r[2] for r in order] * len(periods),
+            "quantity_t": grid[:, cols].ravel() if cols else np.zeros(0),
+        })
         return _units(df, quantity_t="t")
 
     def licences(self) -> pd.DataFrame:

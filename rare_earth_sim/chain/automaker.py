@@ -3,7 +3,7 @@
 Between events an automaker's stocks fall linearly at its consumption rates, so nothing
 needs to wake up daily: the stock is brought up to date only when an event touches it,
 and the time the first grade reaches zero is computed and scheduled. A version counter
-makes a stockout event stale (and harmless) once a delivery has come first.
+makes a wake-up stale (and harmless) once an earlier one has been scheduled.
 
 A vehicle of powertrain *p* needs ``kg[p][g]`` of every grade *g*; while any grade it
 needs is out, that powertrain's line stops and its vehicles are lost (vehicles lost =
@@ -19,6 +19,7 @@ from .base import Sim
 __all__ = ["Automaker"]
 
 _EPS = 1e-12
+_INF = float("inf")
 
 
 class Automaker:
@@ -72,6 +73,7 @@ class Automaker:
         self.cons = [0.0] * len(grades)
         self.t_u = 0.0
         self.version = 0
+        self.t_zero = self.t_wake = _INF  # next stock-out (days); time of the pending wake-up
         self.node = sim.ledger.node(f"automaker:{self.id}", self.stage,
                                     lambda: {f"magnet_{g}": s for g, s in zip(self.grades, self.stock, strict=True)})
         for g, s in zip(grades, self.stock, strict=True):
@@ -109,16 +111,27 @@ class Automaker:
                     for j in needs:
                         cons[j] += v * row[j]
         self.cons = cons
-        self.version += 1
         self.sim.ledger.segments.append((self.index, t, tuple(self.stock), tuple(cons), built, lost, unmet))
         tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=None)
-        if tz is not None:
-            self.sim.after(tz, self._zero, self.version)
+        self.t_zero = t + tz if tz is not None else _INF
+        # One wake-up is pending at most. A delivery only moves the zero later: the pending
+        # wake-up then finds itself early and sleeps again (lazily), so deliveries do not
+        # each leave a stale event behind. Only an earlier zero needs a new event.
+        if self.t_zero < self.t_wake:
+            self.t_wake = self.t_zero
+            self.version += 1
+            self.sim.after(tz, self._wake, self.version)
 
-    def _zero(self, version: int) -> None:
+    def _wake(self, version: int) -> None:
         if version != self.version:
-            return  # a delivery came first: this stockout no longer happens
+            return  # superseded by an earlier wake-up
         t = self.sim.env.now
+        if self.t_zero > t + 1e-9:
+            self.t_wake = self.t_zero
+            if self.t_zero < _INF:
+                self.sim.after(self.t_zero - t, self._wake, version)
+            return
+        self.t_wake = _INF
         self._update(t)
         self._recompute(t)
 

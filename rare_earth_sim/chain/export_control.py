@@ -186,9 +186,8 @@ class ExportControl:
             self._release(s)
 
     def _release(self, s: Shipment) -> None:
-        s.status = "customs"
         s.t_released = self.sim.env.now
-        self.sim.after(self.customs(), self.dispatcher.release, s)
+        self.dispatcher.release(s, self.customs())
 
     def _decided(self, s: Shipment, approved: bool) -> None:
         if approved:

@@ -80,14 +80,27 @@ class Dispatcher:
             self.held[product] = self.held.get(product, 0.0) + qty
             self.controls.declare(s)
         else:
-            self._depart(s, origin.node)
+            self._depart(s, origin.node, t)
         return s
 
     # -- called by the export control ---------------------------------------------------
-    def release(self, s: Shipment) -> None:
-        """Customs lets the shipment go: it departs now."""
+    def release(self, s: Shipment, customs_days: float) -> None:
+        """Licensed (or free): the shipment clears customs and departs after ``customs_days``.
+
+        Nothing happens in between, so the departure is booked now with its own date
+        and only the arrival is an event — unless it would depart after the run ends.
+        """
+        t_dep = self.sim.env.now + customs_days
+        if t_dep >= self.sim.until:
+            s.status = "customs"
+            self.sim.after(customs_days, self._leave_customs, s)
+            return
         self.held[s.product] -= s.qty
-        self._depart(s, self.customs_node)
+        self._depart(s, self.customs_node, t_dep)
+
+    def _leave_customs(self, s: Shipment) -> None:
+        self.held[s.product] -= s.qty
+        self._depart(s, self.customs_node, self.sim.env.now)
 
     def divert(self, s: Shipment) -> None:
         """Licence refused for good: the goods are sold in the origin's domestic market."""
@@ -98,14 +111,13 @@ class Dispatcher:
         s.customer.cancel(s.product, s.qty)
 
     # -- moving ------------------------------------------------------------------------
-    def _depart(self, s: Shipment, src: str) -> None:
-        t = self.sim.env.now
-        lane = self.lane(s.origin_country, s.dest_country)
+    def _depart(self, s: Shipment, src: str, t: float) -> None:
+        lane = self.lanes.get((s.origin_country, s.dest_country)) or self.lane(s.origin_country, s.dest_country)
         s.t_departed = t
         s.status = "in_transit"
         self.sim.ledger.flow(t, src, lane.node, s.product, s.qty)
         lane.in_transit[s.product] = lane.in_transit.get(s.product, 0.0) + s.qty
-        self.sim.after(lane.transit(), self._arrive, s, lane)
+        self.sim.after(t - self.sim.env.now + lane.transit(), self._arrive, s, lane)
 
     def _arrive(self, s: Shipment, lane: Lane) -> None:
         t = self.sim.env.now

@@ -1,0 +1,77 @@
+"""Speed of one replication of a built-in scenario, with a bare SimPy loop as the yardstick.
+
+Prints ms per replication, SimPy events per second, and the ratio of our events/s to a bare
+SimPy timeout loop measured in the same run (machines here are noisy: compare ratios).
+
+    python benchmarks/bench_replication.py [SCENARIO] [--reps N]
+
+Targets (issue 2): <= 100 ms per replication of export-halt-2025, ratio >= 0.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import simpy
+
+import rare_earth_sim as res
+from rare_earth_sim.engine import Model, seed_sequence
+
+
+def bare_simpy_events_per_s(n: int = 200_000) -> float:
+    """Events/s of the simplest SimPy model: one process yielding timeouts."""
+    env = simpy.Environment()
+
+    def proc(env: simpy.Environment):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield env.timeout(1.0)
+
+    env.process(proc(env))
+    t0 = time.perf_counter()
+    env.run()
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("scenario", nargs="?", default="export-halt-2025")
+    p.add_argument("--reps", type=int, default=20)
+    a = p.parse_args()
+    sc = res.load_scenario(a.scenario)
+    res.simulate(sc, seed=999)  # warm caches (imports, scipy distribution objects)
+    run_ms, cpu_ms, events, eps = [], [], [], []
+    for seed in range(a.reps):
+        ss = seed_sequence(seed)
+        d = sc.realize(ss)
+        t0, c0 = time.perf_counter(), time.process_time()
+        m = Model(d, ss)
+        m.run()
+        dt = time.perf_counter() - t0
+        cpu_ms.append((time.process_time() - c0) * 1000)
+        run_ms.append(dt * 1000)
+        events.append(m.sim.events)
+        eps.append(m.sim.events / dt)
+    t0 = time.perf_counter()
+    r = res.simulate(sc, seed=0)
+    full_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    r.metrics(), r.exports("MS")
+    tables_ms = (time.perf_counter() - t0) * 1000
+    bare = statistics.median(bare_simpy_events_per_s() for _ in range(3))
+    med_eps = statistics.median(eps)
+    print(f"scenario                 {a.scenario}")
+    print(f"replications             {a.reps}")
+    print(f"ms per replication       {statistics.median(run_ms):.1f} (median; min {min(run_ms):.1f}, max {max(run_ms):.1f}) build+run")
+    print(f"CPU ms per replication   {statistics.median(cpu_ms):.1f} (median; robust when other processes share the cores)")
+    print(f"ms simulate() incl. realize+balance check  {full_ms:.1f}")
+    print(f"ms metrics()+exports()   {tables_ms:.1f}")
+    print(f"events per replication   {statistics.median(events):.0f}")
+    print(f"events/s (ours)          {med_eps:,.0f}")
+    print(f"events/s (bare SimPy)    {bare:,.0f}")
+    print(f"ratio ours/bare          {med_eps / bare:.3f}   (target >= 0.2)")
+
+
+if __name__ == "__main__":
+    main()
