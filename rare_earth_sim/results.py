@@ -353,6 +353,11 @@ class SimulationResult:
                          f"{r.fill_rate:>7.1%}{r.vehicles_lost:>15,.0f}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from .report import summary_html
+
+        return summary_html(self)
+
     def __repr__(self) -> str:
         m = self.metrics()
         hit = int((m["stockouts"] > 0).sum())
