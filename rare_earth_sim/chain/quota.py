@@ -1,9 +1,11 @@
 """China's mining and smelting quotas: dated batches, paced over the year.
 
-Chinese producers spread a year's allowance over the days left in that year: at any time
-the allowed rate is (allowance issued for the year - used so far) / days left. Before the
-year's first batch they run at a provisional rate (2025: the first batch came in June and
-was kept secret, yet mines kept working); what they produce counts against the year.
+Chinese producers work at an expected (provisional) annual pace while the allowance issued
+so far lasts, and speed up to use what is left by the year's end: the allowed rate is the
+larger of the provisional rate and (issued - used) / days left, never more than is left.
+Before the year's first batch they run at the provisional rate (2025: the first batch came
+in June and was kept secret, yet mines kept working); what they produce counts against the
+year. A late batch therefore stops producers once the earlier allowance is used up.
 """
 
 from __future__ import annotations
@@ -86,8 +88,11 @@ class QuotaSchedule:
             return self.provisional[kind] * dt_days / 365.0
         end_of_year = self.sim.t(dt.date(day.year + 1, 1, 1))
         left = max(end_of_year - t, dt_days)
-        remaining = y.issued[kind] - y.used[kind]
-        return max(remaining, 0.0) * min(dt_days / left, 1.0)
+        remaining = max(y.issued[kind] - y.used[kind], 0.0)
+        # Producers keep their expected (provisional) pace while the issued allowance
+        # lasts, and speed up to use what is left by the year's end.
+        pace = max(self.provisional[kind] * dt_days / 365.0, remaining * min(dt_days / left, 1.0))
+        return min(remaining, pace)
 
     def use(self, kind: str, t: float, qty: float) -> None:
         """Count ``qty`` t against the allowance of the year containing ``t``."""
