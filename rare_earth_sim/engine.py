@@ -121,7 +121,8 @@ class Model:
                 spec = ore_lane_spec[m["lane"]] if m["lane"] else None
                 name = key[0] if spec is None else f"{key[0]}>{m['to']}"
                 lane = self.ore_lanes[key] = OreLane(sim, spec, to, d["simulation"]["domestic_transit_days"], name)
-            share = m["capacity_t_per_year"] / cap_kind[m["quota"]] if m["quota"] != "none" else 1.0
+            kind_cap = cap_kind.get(m["quota"], 0.0)
+            share = m["capacity_t_per_year"] / kind_cap if kind_cap > 0.0 else (1.0 if m["quota"] == "none" else 0.0)
             self.mines.append(Mine(sim, m, lane, self.quota if m["quota"] != "none" else None, share))
 
         # Periodic decisions, each at its own random phase so they do not all fall on one day.

@@ -133,6 +133,12 @@ class Automaker:
             return
         self.t_wake = _INF
         self._update(t)
+        # What is left is below what the clock can resolve at this time: it is used up now.
+        # (Without this, a residue of ~1e-12 t could re-schedule a zero-delay wake-up forever.)
+        for j, c in enumerate(self.cons):
+            if c > 0.0 and 0.0 < self.stock[j] <= c * 1e-9 * (1.0 + t):
+                self.sim.ledger.flow(t, self.node, "consumed", f"magnet_{self.grades[j]}", self.stock[j])
+                self.stock[j] = 0.0
         self._recompute(t)
 
     # -- events -----------------------------------------------------------------------------

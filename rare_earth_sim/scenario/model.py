@@ -243,8 +243,13 @@ def _resolve_extends(raw: dict[str, Any], source: str, folder: Path | None, chai
     try:
         parent = load_scenario_raw(ref, chain + [parent_ref])
     except ScenarioError as exc:
+        if exc.source != ref and exc.path:  # an invalid field further up the chain: name that file
+            raise
         raise ScenarioError(source, "scenario.extends", f"cannot load {parent_ref!r}: {exc}",
                             "a built-in scenario name or a path to a .toml file") from None
+    # A parent is a scenario in its own right: its errors are reported against its own file.
+    parent_source = f"{parent_ref}.toml (built-in)" if parent_ref in list_scenarios() else ref
+    validate(copy.deepcopy(parent), parent_source)
     child = copy.deepcopy(raw)
     del child["scenario"]["extends"]
     return _merge(parent, child)

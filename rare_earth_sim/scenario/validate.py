@@ -57,6 +57,11 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
         if value is not None and value not in ids:
             raise ctx.error(path, f"{value!r} is not defined", f"one of {sorted(ids)} (ids in {where})")
 
+    mask = d["calendar"]["weekmask"]
+    if len(mask) != 7 or set(mask) - {"0", "1"} or "1" not in mask:
+        raise ctx.error("calendar.weekmask", f"{mask!r} is not a week mask",
+                        "seven characters 0/1 for Monday..Sunday with at least one 1, e.g. \"1111100\"")
+
     for i, w in enumerate(d["disruptions"]):
         in_horizon(f"disruptions[{i}].start", w["start"])
         after(f"disruptions[{i}].end", w["end"], w["start"], f"disruptions[{i}].start")
@@ -140,6 +145,22 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
                 for g in a["grade_shares"]:
                     ref(f"{base}.grade_shares.{g}", g, set(grades), "grades")
                 _check_sum(ctx, f"{base}.grade_shares", list(a["grade_shares"].values()), "grade shares")
+
+    countries = ({p["country"] for p in d["magnet_plants"]} | set(sep_country.values())
+                 | {a["country"] for kind in ("automakers", "sectors") for a in demand[kind]})
+    known = "one of " + ", ".join(sorted(countries))
+    for i, r in enumerate(ec["rules"]):
+        for j, dest in enumerate(r["destinations"]):
+            if dest != "*" and dest not in countries:
+                raise ctx.error(f"export_controls.rules[{i}].destinations[{j}]", f"unknown country {dest!r}",
+                                known + ", or \"*\" for every destination")
+    approvals = [("export_controls.office.approval", office["approval"])] + [
+        (f"export_controls.office.changes[{i}].approval", ch["approval"] or {})
+        for i, ch in enumerate(office["changes"])]
+    for path, table in approvals:
+        for dest in table:
+            if dest != "default" and dest not in countries:
+                raise ctx.error(f"{path}.{dest}", f"unknown country {dest!r}", known + ", or \"default\"")
 
     lanes = {(x["origin"], x["destination"]) for x in d["lanes"]}
     for origin, dest, path in routes:
