@@ -58,6 +58,18 @@ class Ledger:
         self.nodes[name] = (stage, stocks)
         return name
 
+    def id(self, name: str) -> int:
+        """The interned id of a node or material name (for :meth:`book` on hot paths)."""
+        return self._id(name)
+
+    def book(self, record: tuple[float, int, int, int, float]) -> None:
+        """Book a flow given as ``(t, from_id, to_id, material_id, tonnes)`` (ids from :meth:`id`).
+
+        The hot-path twin of :meth:`flow`: components intern their names once.
+        """
+        if record[4] > 0.0:
+            self._flat.extend(record)
+
     def _id(self, name: str) -> int:
         i = self._ids.get(name)
         if i is None:

@@ -78,20 +78,24 @@ class Automaker:
                                     lambda: {f"magnet_{g}": s for g, s in zip(self.grades, self.stock, strict=True)})
         for g, s in zip(grades, self.stock, strict=True):
             sim.ledger.flow(0.0, "opening", self.node, f"magnet_{g}", s)
+        led = sim.ledger
+        self._book, self._nid, self._sink = led.book, led.id(self.node), led.id("consumed")
+        self._mats = [led.id(f"magnet_{g}") for g in grades]
+        self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
         self._recompute(0.0)
 
     # -- continuous state -----------------------------------------------------------------
     def _update(self, t: float) -> None:
         dt = t - self.t_u
         if dt > 0.0:
-            led = self.sim.ledger
+            stock, book, nid, sink, mats = self.stock, self._book, self._nid, self._sink, self._mats
             for j, c in enumerate(self.cons):
                 if c > 0.0:
                     q = c * dt
-                    if q > self.stock[j]:  # floating-point at a scheduled zero
-                        q = self.stock[j]
-                    self.stock[j] -= q
-                    led.flow(t, self.node, "consumed", f"magnet_{self.grades[j]}", q)
+                    if q > stock[j]:  # floating-point at a scheduled zero
+                        q = stock[j]
+                    stock[j] -= q
+                    book((t, nid, sink, mats[j], q))
         self.t_u = t
 
     def _recompute(self, t: float) -> None:
@@ -137,7 +141,7 @@ class Automaker:
         # (Without this, a residue of ~1e-12 t could re-schedule a zero-delay wake-up forever.)
         for j, c in enumerate(self.cons):
             if c > 0.0 and 0.0 < self.stock[j] <= c * 1e-9 * (1.0 + t):
-                self.sim.ledger.flow(t, self.node, "consumed", f"magnet_{self.grades[j]}", self.stock[j])
+                self._book((t, self._nid, self._sink, self._mats[j], self.stock[j]))
                 self.stock[j] = 0.0
         self._recompute(t)
 
@@ -145,7 +149,7 @@ class Automaker:
     def receive(self, product: str, qty: float) -> None:
         """A shipment of ``qty`` t of ``product`` arrives now."""
         t = self.sim.env.now
-        j = self.grades.index(product[7:])
+        j = self._grade_index[product]
         self._update(t)
         self.stock[j] += qty
         self.on_order[j] -= qty
@@ -153,7 +157,7 @@ class Automaker:
 
     def cancel(self, product: str, qty: float) -> None:
         """A shipment on order will never come (licence refused for good)."""
-        self.on_order[self.grades.index(product[7:])] -= qty
+        self.on_order[self._grade_index[product]] -= qty
 
     def review(self, t: float) -> None:
         """Periodic review: order up to the target inventory position, per grade."""

@@ -44,6 +44,7 @@ class Lane:
         self.transit = transit
         self.in_transit: dict[str, float] = {}
         self.node = sim.ledger.node(f"lane:{lane_id}", self.stage, lambda: dict(self.in_transit))
+        self.node_id = sim.ledger.id(self.node)
 
 
 class Dispatcher:
@@ -58,6 +59,15 @@ class Dispatcher:
         self.n = 0
         self.held: dict[str, float] = {}
         self.customs_node = sim.ledger.node("customs", self.customs_stage, lambda: dict(self.held))
+        led = sim.ledger
+        self._book, self._id, self._customs_id = led.book, led.id, led.id(self.customs_node)
+        self._ids: dict[str, int] = {}  # node or product name -> ledger id
+
+    def _nid(self, name: str) -> int:
+        i = self._ids.get(name)
+        if i is None:
+            i = self._ids[name] = self._id(name)
+        return i
 
     def lane(self, origin: str, destination: str) -> Lane:
         key = (origin, destination)
@@ -76,7 +86,7 @@ class Dispatcher:
         self.sim.ledger.shipments.append(s)
         if self.controls is not None and s.origin_country == self.controls.origin and \
                 s.dest_country != s.origin_country:
-            self.sim.ledger.flow(t, origin.node, self.customs_node, product, qty)
+            self._book((t, self._nid(origin.node), self._customs_id, self._nid(product), qty))
             self.held[product] = self.held.get(product, 0.0) + qty
             self.controls.declare(s)
         else:
@@ -115,7 +125,7 @@ class Dispatcher:
         lane = self.lanes.get((s.origin_country, s.dest_country)) or self.lane(s.origin_country, s.dest_country)
         s.t_departed = t
         s.status = "in_transit"
-        self.sim.ledger.flow(t, src, lane.node, s.product, s.qty)
+        self._book((t, self._nid(src), lane.node_id, self._nid(s.product), s.qty))
         lane.in_transit[s.product] = lane.in_transit.get(s.product, 0.0) + s.qty
         self.sim.after(t - self.sim.env.now + lane.transit(), self._arrive, s, lane)
 
@@ -124,5 +134,5 @@ class Dispatcher:
         s.t_arrived = t
         s.status = "delivered"
         lane.in_transit[s.product] -= s.qty
-        self.sim.ledger.flow(t, lane.node, s.customer.node, s.product, s.qty)
+        self._book((t, lane.node_id, self._nid(s.customer.node), self._nid(s.product), s.qty))
         s.customer.receive(s.product, s.qty)
