@@ -244,7 +244,7 @@ class SimulationResult:
                 "peak_shortfall_t_per_day": float(unmet.max()) if days else 0.0,
             })
         df = pd.DataFrame(rows)
-        df["first_stockout"] = pd.to_datetime(df["first_stockout"])
+        df["first_stockout"] = pd.to_datetime(df["first_stockout"]).astype("datetime64[ns]")
         return _units(df, tts_days="days", ttr_days="days", stockout_days="days", fill_rate="share",
                       vehicles_planned="vehicles", vehicles_lost="vehicles", vehicles_lost_pct="%",
                       peak_shortfall_t_per_day="t magnet/day")
