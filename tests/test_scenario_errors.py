@@ -383,7 +383,8 @@ stock_days = 60
     sc = res.load_scenario(f)
     assert sc.name == "more-stock"
     assert sc.data["demand"]["automakers"][1]["stock_days"] == 60.0
-    assert sc.data["demand"]["automakers"][0]["stock_days"] == 35.0
+    parent = res.load_scenario("baseline-2024").data["demand"]["automakers"][0]["stock_days"]
+    assert sc.data["demand"]["automakers"][0]["stock_days"] == parent  # inherited unchanged
 
 
 def test_invalid_toml_syntax(tmp_path: Path) -> None:
