@@ -9,9 +9,22 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import data
+from .backtest import backtest
+from .calibration import calibrate
 from .engine import simulate
+from .ensemble import EnsembleResult, load_ensemble, run_ensemble
 from .results import SimulationResult
 from .scenario import Scenario, ScenarioError, field_table, list_scenarios, load_scenario
+
+
+def __getattr__(name: str) -> object:
+    # rare_earth_sim.plot imports matplotlib: load it on first use, not with the package.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("rare-earth-sim")
@@ -19,6 +32,7 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "Scenario", "ScenarioError", "SimulationResult", "data", "field_table", "list_scenarios",
-    "load_scenario", "simulate", "__version__",
+    "backtest", "calibrate",
+    "EnsembleResult", "Scenario", "ScenarioError", "SimulationResult", "data", "field_table", "list_scenarios",
+    "load_ensemble", "load_scenario", "plot", "run_ensemble", "simulate", "__version__",
 ]
