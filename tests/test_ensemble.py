@@ -12,8 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -222,30 +220,24 @@ def test_torn_journal_tail_is_cut_and_other_runs_rejected(scenario: res.Scenario
         res.run_ensemble(other, 3, seed=SEED, progress=False, store=store)
 
 
-def _kill_a_worker_when(store: Path, records: int) -> threading.Thread:
-    import multiprocessing
-
-    def watch() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if len(read_journal(store / JOURNAL)[0]) >= records:
-                kids = multiprocessing.active_children()
-                if kids:
-                    os.kill(kids[0].pid, signal.SIGKILL)  # type: ignore[arg-type]
-                    return
-            time.sleep(0.02)
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    return t
-
-
 @fork_with_threads
-def test_dead_worker_is_retried(scenario: res.Scenario, serial: res.EnsembleResult, tmp_path: Path) -> None:
-    store = tmp_path / "store"
-    watcher = _kill_a_worker_when(store, 1)
-    ens = res.run_ensemble(scenario, R, seed=SEED, executor=2, progress=False, store=store)
-    watcher.join(timeout=5)
+def test_dead_worker_is_retried(scenario: res.Scenario, serial: res.EnsembleResult, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first replication a worker starts kills that worker (SIGKILL, as the OOM killer
+    # would). Worker processes are forked, so they inherit the patched function; the marker
+    # file makes the death happen once, deterministically (no race with a watcher thread).
+    marker = tmp_path / "worker-killed"
+    original = ens_mod.replicate
+
+    def dies_once(*args: object, **kwargs: object) -> bytes:
+        if not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ens_mod, "replicate", dies_once)
+    ens = res.run_ensemble(scenario, R, seed=SEED, executor=2, progress=False, store=tmp_path / "store")
+    assert marker.exists()
     assert ens.info["retried"] >= 1
     assert ens.complete
     assert_same(serial, ens)
