@@ -61,13 +61,9 @@ def _run_single(args: argparse.Namespace) -> int:
         df.to_csv(out / f"{name}.csv", index=False)
     print(r.summary())
     if not args.no_plots:
-        try:
-            from .report import write_report
-        except ImportError:  # figures and the report come with the plotting extra of the package
-            pass
-        else:
-            path = write_report(r, out)
-            print(f"report: {path}")
+        from .report import write_report
+
+        print(f"report: {write_report(r, out)}")
     print(f"tables written to {out}/ ({', '.join(n + '.csv' for n in tables)})")
     return 0
 
