@@ -148,7 +148,6 @@ class ExportControl:
         self.licences: dict[tuple[str, str], float] = {}  # (customer, product) -> expiry (days)
         for ch in office["changes"]:
             sim.at(sim.t(ch["date"]), self._change, ch)
-        self.held_halt: list[Shipment] = []
         dispatcher.controls = self
 
     def _change(self, ch: dict[str, Any]) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .distributions import Distribution
 from .errors import ScenarioError
 from .fields import Uncertain
 from .validate import validate
@@ -297,5 +296,3 @@ def load_scenario_raw(name_or_path: str, chain: list[str] | None = None) -> dict
         raise ScenarioError(source, "", f"is not valid TOML: {exc}", "TOML 1.0 syntax") from None
     return _resolve_extends(raw, source, folder, chain or [key])
 
-
-_ = Distribution  # re-exported through the package for type hints

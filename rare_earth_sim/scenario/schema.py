@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .fields import (
-    REQUIRED, Bool, Date, Field, ListOf, MapOf, Num, Ref, Str, Table, TableArray, describe,
+    Bool, Date, Field, ListOf, MapOf, Num, Ref, Str, Table, TableArray, describe,
 )
 
 __all__ = ["SCHEMA", "COMPONENTS", "REGIMES", "ALLOCATION_RULES", "field_table"]
@@ -243,5 +243,3 @@ def field_table() -> pd.DataFrame:
     _walk(SCHEMA, "", rows)
     return pd.DataFrame(rows)
 
-
-_ = REQUIRED  # re-exported for schema extensions

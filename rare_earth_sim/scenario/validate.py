@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .fields import Context, Uncertain
+from .fields import Context
 from .schema import SCHEMA
 
 __all__ = ["validate", "product_names"]
@@ -16,11 +16,6 @@ _TOL = 1e-6
 def product_names(grades: dict[str, Any]) -> list[str]:
     """Names export-control rules may use: one per magnet grade plus the two oxides."""
     return [f"magnet_{g}" for g in grades] + ["oxide_ndpr", "oxide_dytb"]
-
-
-def _value(x: Any) -> float:
-    """Mean of an uncertain value, the value itself otherwise (for sum checks)."""
-    return x.dist.mean if isinstance(x, Uncertain) else float(x)
 
 
 def _check_sum(ctx: Context, path: str, values: list[float], what: str) -> None:
