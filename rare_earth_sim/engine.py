@@ -16,7 +16,7 @@ import numpy as np
 from .chain.automaker import Automaker
 from .chain.base import Sim
 from .chain.export_control import ExportControl
-from .chain.lane import Dispatcher, Lane
+from .chain.lane import Dispatcher
 from .chain.magnet_plant import MagnetPlant
 from .chain.mine import Mine
 from .chain.ore_trade import OreLane
@@ -55,10 +55,7 @@ class Model:
                                         cal["holidays"], cal["makeup_workdays"])
 
         # transport and export control
-        lanes = {(x["origin"], x["destination"]): Lane(sim, x["id"], x["origin"], x["destination"],
-                                                       sim.sampler(x["transit_days"], f"lane:{x['id']}"))
-                 for x in d["lanes"]}
-        self.dispatcher = Dispatcher(sim, lanes, None, d["simulation"]["domestic_transit_days"])
+        self.dispatcher = Dispatcher(sim, d["lanes"], None, d["simulation"]["domestic_transit_days"])
         self.controls = ExportControl(sim, d["export_controls"], self.calendar, self.dispatcher)
 
         # expected use per magnet plant, from the demand that names it (for opening stocks)
@@ -129,18 +126,18 @@ class Model:
         phase = sim.rng("phases")
         until = self.until
         for mine in self.mines:
-            sim.every(phase.uniform(0, days), days, lambda t, m=mine: m.campaign(t, days), until)
+            sim.every(phase.uniform(0, days), days, mine.campaign, until, days)
         for sep in self.separation.values():
-            sim.every(phase.uniform(0, days), days, lambda t, s=sep: s.campaign(t, days), until)
+            sim.every(phase.uniform(0, days), days, sep.campaign, until, days)
         for plant, spec in zip(self.plants.values(), d["magnet_plants"], strict=True):
-            sim.every(phase.uniform(0, days), days, lambda t, p=plant: p.campaign(t, days), until)
+            sim.every(phase.uniform(0, days), days, plant.campaign, until, days)
             r = spec["oxide_review_days"]
             sim.every(phase.uniform(0, r), r, plant.review_oxide, until)
         for a in self.automakers:
             sim.every(phase.uniform(0, a.review_days), a.review_days, a.review, until)
         for sec in self.sectors:
             n = sec.order_days
-            sim.every(phase.uniform(0, n), n, lambda t, s=sec, n=n: s.order(t, n), until)
+            sim.every(phase.uniform(0, n), n, sec.order, until, n)
 
     def run(self) -> None:
         # The run allocates many small, acyclic records; the cyclic garbage collector

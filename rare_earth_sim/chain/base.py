@@ -38,6 +38,13 @@ class Sampler:
         return v  # type: ignore[no-any-return]
 
 
+def _fire(ev: "_Call") -> None:
+    ev.fn(*ev.args)
+
+
+_FIRE = (_fire,)  # one shared callbacks tuple: SimPy only iterates it
+
+
 class _Call(simpy.events.Event):
     """A scheduled call: a triggered event whose one callback runs ``fn(*args)``.
 
@@ -46,14 +53,42 @@ class _Call(simpy.events.Event):
 
     def __init__(self, env: simpy.Environment, delay: float, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.env = env
-        self.callbacks = [self._fire]
+        self.callbacks = _FIRE  # type: ignore[assignment]
         self._value = None
         self._ok = True
         self.fn, self.args = fn, args
         env.schedule(self, simpy.events.NORMAL, delay)
 
-    def _fire(self, _event: simpy.events.Event) -> None:
-        self.fn(*self.args)
+
+def _tick(ev: "_Periodic") -> None:
+    now = ev.env.now
+    ev.fn(now, *ev.args)
+    nxt = now + ev.period
+    if nxt < ev.until:
+        ev.callbacks = _TICK  # type: ignore[assignment]
+        ev.sim.events += 1
+        ev.env.schedule(ev, simpy.events.NORMAL, ev.period)
+
+
+_TICK = (_tick,)
+
+
+class _Periodic(simpy.events.Event):
+    """A periodic decision: one event object that reschedules itself after each call.
+
+    After SimPy has processed it (its callbacks are spent), the callback re-arms the same
+    object, so a campaign or review costs no allocation per period.
+    """
+
+    def __init__(self, sim: "Sim", first_delay: float, period: float, until: float,
+                 fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.env, self.sim = sim.env, sim
+        self.callbacks = _TICK  # type: ignore[assignment]
+        self._value = None
+        self._ok = True
+        self.period, self.until, self.fn, self.args = period, until, fn, args
+        sim.events += 1
+        sim.env.schedule(self, simpy.events.NORMAL, first_delay)
 
 
 class Sim:
@@ -90,16 +125,11 @@ class Sim:
         """Call ``fn(*args)`` at simulation time ``t`` (now if ``t`` is past)."""
         self.after(t - self.env.now, fn, *args)
 
-    def every(self, first: float, period: float, fn: Callable[[float], Any], until: float) -> None:
-        """Call ``fn(now)`` at ``first``, ``first + period``, ... while before ``until``.
+    def every(self, first: float, period: float, fn: Callable[..., Any], until: float, *args: Any) -> None:
+        """Call ``fn(now, *args)`` at ``first``, ``first + period``, ... while before ``until``.
 
         For genuine periodic decisions (production campaigns, stock reviews), not polling.
         """
-        def tick() -> None:
-            now = self.env.now
-            fn(now)
-            nxt = now + period
-            if nxt < until:
-                self.after(period, tick)
         if first < until:
-            self.at(first, tick)
+            now = self.env.now
+            _Periodic(self, first - now if first > now else 0.0, period, until, fn, args)

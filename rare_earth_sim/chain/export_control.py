@@ -14,6 +14,7 @@ for ``licence_valid_days`` (0: one licence per shipment). A refused shipment is 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -139,6 +140,11 @@ class ExportControl:
                  None if "*" in r["destinations"] else set(r["destinations"]), r["regime"])
             for r in spec["rules"]
         ]
+        # Which rule applies only changes at a rule's start or end: look it up once per
+        # (product, destination) between two such dates.
+        self._bounds = sorted({r.start for r in self.rules} | {r.end for r in self.rules if r.end < inf})
+        self._cache: dict[tuple[str, str], Rule | None] = {}
+        self._cache_lo = self._cache_hi = -inf
         office = spec["office"]
         self.max_attempts = office["max_attempts"]
         self.reapply = sim.sampler(office["reapply_days"], "export_control:reapply")
@@ -156,10 +162,20 @@ class ExportControl:
         self.office.change(ch["reviewers"], ch["approval"], ch["review_working_days"])
 
     def rule(self, t: float, product: str, destination: str) -> Rule | None:
+        """The rule that governs ``product`` to ``destination`` at time ``t`` (the last listed wins)."""
+        if not self._cache_lo <= t < self._cache_hi:
+            i = bisect_right(self._bounds, t)
+            self._cache_lo = self._bounds[i - 1] if i > 0 else -float("inf")
+            self._cache_hi = self._bounds[i] if i < len(self._bounds) else float("inf")
+            self._cache.clear()
+        key = (product, destination)
+        if key in self._cache:
+            return self._cache[key]
         found = None
         for r in self.rules:
             if r.applies(t, product, destination):
                 found = r
+        self._cache[key] = found
         return found
 
     def declare(self, s: Shipment) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import simpy
+
 from .base import Sampler, Sim
 
 if TYPE_CHECKING:
@@ -17,21 +19,46 @@ if TYPE_CHECKING:
 __all__ = ["Shipment", "Lane", "Dispatcher"]
 
 
-class Shipment:
-    """One consignment: a product, a quantity (t), an origin and a customer."""
+_NAN = float("nan")
+_AT_CUSTOMS = frozenset({"licence_review", "halted", "refused", "customs"})
 
-    __slots__ = ("id", "product", "qty", "origin", "origin_country", "customer", "dest_country",
-                 "t_ready", "t_released", "t_departed", "t_arrived", "status", "attempts", "licence")
 
-    def __init__(self, sid: int, product: str, qty: float, origin: Any, customer: Any, t: float) -> None:
-        self.id, self.product, self.qty = sid, product, qty
-        self.origin, self.origin_country = origin.id, origin.country
-        self.customer, self.dest_country = customer, customer.country
-        self.t_ready = t
-        self.t_released = self.t_departed = self.t_arrived = float("nan")
-        self.status = "ready"
-        self.attempts = 0
-        self.licence = "none"
+class Shipment(simpy.events.Event):
+    """One consignment: a product, a quantity (t), an origin and a customer.
+
+    It is also its own arrival event: once it departs, the dispatcher schedules the
+    shipment itself, so a consignment costs one object, not a shipment plus an event.
+    What a shipment has not reached yet (release, departure, arrival) reads NaN.
+    """
+
+    # Defaults at class level: a new shipment only writes what differs (the hot path).
+    _ok, _value = True, None  # a triggered event once scheduled (like a timeout)
+    t_released = t_departed = t_arrived = _NAN
+    status = "ready"
+    attempts = 0
+    licence = "none"
+
+    def __init__(self, sid: int, product: str, qty: float, customer: Any, t: float,
+                 route: tuple[Any, ...]) -> None:
+        self.id, self.product, self.qty, self.customer, self.t_ready, self.route = sid, product, qty, customer, t, route
+
+    # Route: (crosses control, origin node id, lane, material id, customer node id,
+    #         origin id, origin country, destination country)
+    @property
+    def origin(self) -> str:
+        return self.route[5]  # type: ignore[no-any-return]
+
+    @property
+    def origin_country(self) -> str:
+        return self.route[6]  # type: ignore[no-any-return]
+
+    @property
+    def dest_country(self) -> str:
+        return self.route[7]  # type: ignore[no-any-return]
+
+    @property
+    def lane(self) -> Lane:
+        return self.route[2]  # type: ignore[no-any-return]
 
 
 class Lane:
@@ -39,29 +66,55 @@ class Lane:
 
     stage = "transport"
 
-    def __init__(self, sim: Sim, lane_id: str, origin: str, destination: str, transit: Sampler) -> None:
+    def __init__(self, sim: Sim, lane_id: str, origin: str, destination: str, transit: Sampler,
+                 stocks: Any) -> None:
         self.sim, self.id, self.origin, self.destination = sim, lane_id, origin, destination
         self.transit = transit
-        self.in_transit: dict[str, float] = {}
-        self.node = sim.ledger.node(f"lane:{lane_id}", self.stage, lambda: dict(self.in_transit))
+        self.node = sim.ledger.node(f"lane:{lane_id}", self.stage, lambda: stocks(self))
         self.node_id = sim.ledger.id(self.node)
 
 
 class Dispatcher:
-    """Routes shipments: domestic hand-over, export control, departure, lane, receipt."""
+    """Routes shipments: domestic hand-over, export control, departure, lane, receipt.
+
+    What sits in customs or on a lane is not kept as running totals: it is read off the
+    shipments' statuses when the mass balance asks (hot path: no per-shipment dict work).
+    """
 
     customs_stage = "export"
 
-    def __init__(self, sim: Sim, lanes: dict[tuple[str, str], Lane], controls: ExportControl | None,
+    def __init__(self, sim: Sim, lane_specs: list[dict[str, Any]], controls: ExportControl | None,
                  domestic: Any) -> None:
-        self.sim, self.lanes, self.controls = sim, lanes, controls
+        self.sim, self.controls = sim, controls
+        self.lanes = {(x["origin"], x["destination"]): Lane(sim, x["id"], x["origin"], x["destination"],
+                                                            sim.sampler(x["transit_days"], f"lane:{x['id']}"),
+                                                            self._lane_stocks)
+                      for x in lane_specs}
         self.domestic_spec = domestic
         self.n = 0
-        self.held: dict[str, float] = {}
-        self.customs_node = sim.ledger.node("customs", self.customs_stage, lambda: dict(self.held))
+        self.customs_node = sim.ledger.node("customs", self.customs_stage, self._customs_stocks)
         led = sim.ledger
         self._book, self._id, self._customs_id = led.book, led.id, led.id(self.customs_node)
         self._ids: dict[str, int] = {}  # node or product name -> ledger id
+        self._routes: dict[tuple[Any, Any, str], tuple[Any, ...]] = {}
+        self._shipments: list[Shipment] = sim.ledger.shipments
+        self._env = sim.env
+        self._arrival = (self._arrive,)  # the callbacks of every shipment's arrival event
+
+    # -- stocks for the mass balance ------------------------------------------------------
+    def _customs_stocks(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for s in self._shipments:
+            if s.status in _AT_CUSTOMS:
+                out[s.product] = out.get(s.product, 0.0) + s.qty
+        return out
+
+    def _lane_stocks(self, lane: Lane) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for s in self._shipments:
+            if s.status == "in_transit" and s.route[2] is lane:
+                out[s.product] = out.get(s.product, 0.0) + s.qty
+        return out
 
     def _nid(self, name: str) -> int:
         i = self._ids.get(name)
@@ -75,22 +128,30 @@ class Dispatcher:
         if lane is None:  # only domestic lanes are made on demand; validation checks the rest
             assert origin == destination, key
             lane = Lane(self.sim, f"{origin}>{origin}", origin, origin,
-                        self.sim.sampler(self.domestic_spec, f"lane:{origin}>{origin}"))
+                        self.sim.sampler(self.domestic_spec, f"lane:{origin}>{origin}"), self._lane_stocks)
             self.lanes[key] = lane
         return lane
 
+    def _route(self, origin: Any, customer: Any, product: str) -> tuple[Any, ...]:
+        """What every shipment from ``origin`` to ``customer`` of ``product`` shares, made once."""
+        controlled = (self.controls is not None and origin.country == self.controls.origin
+                      and customer.country != origin.country)
+        r = self._routes[(origin, customer, product)] = (
+            controlled, self._nid(origin.node), self.lane(origin.country, customer.country),
+            self._nid(product), self._nid(customer.node), origin.id, origin.country, customer.country)
+        return r
+
     def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
         """Send ``qty`` t of ``product`` from ``origin`` (a plant) to ``customer``."""
+        r = self._routes.get((origin, customer, product)) or self._route(origin, customer, product)
         self.n += 1
-        s = Shipment(self.n, product, qty, origin, customer, t)
-        self.sim.ledger.shipments.append(s)
-        if self.controls is not None and s.origin_country == self.controls.origin and \
-                s.dest_country != s.origin_country:
-            self._book((t, self._nid(origin.node), self._customs_id, self._nid(product), qty))
-            self.held[product] = self.held.get(product, 0.0) + qty
-            self.controls.declare(s)
+        s = Shipment(self.n, product, qty, customer, t, r)
+        self._shipments.append(s)
+        if r[0]:
+            self._book((t, r[1], self._customs_id, r[3], qty))
+            self.controls.declare(s)  # type: ignore[union-attr]
         else:
-            self._depart(s, origin.node, t)
+            self._depart(s, r[1], t)
         return s
 
     # -- called by the export control ---------------------------------------------------
@@ -100,39 +161,34 @@ class Dispatcher:
         Nothing happens in between, so the departure is booked now with its own date
         and only the arrival is an event — unless it would depart after the run ends.
         """
-        t_dep = self.sim.env.now + customs_days
+        t_dep = self._env.now + customs_days
         if t_dep >= self.sim.until:
             s.status = "customs"
-            self.sim.after(customs_days, self._leave_customs, s)
+            self.sim.after(customs_days, self._depart, s, self._customs_id, t_dep)
             return
-        self.held[s.product] -= s.qty
-        self._depart(s, self.customs_node, t_dep)
-
-    def _leave_customs(self, s: Shipment) -> None:
-        self.held[s.product] -= s.qty
-        self._depart(s, self.customs_node, self.sim.env.now)
+        self._depart(s, self._customs_id, t_dep)
 
     def divert(self, s: Shipment) -> None:
         """Licence refused for good: the goods are sold in the origin's domestic market."""
-        t = self.sim.env.now
-        self.held[s.product] -= s.qty
         s.status = "diverted"
-        self.sim.ledger.flow(t, self.customs_node, "diverted", s.product, s.qty)
+        self.sim.ledger.flow(self._env.now, self.customs_node, "diverted", s.product, s.qty)
         s.customer.cancel(s.product, s.qty)
 
     # -- moving ------------------------------------------------------------------------
-    def _depart(self, s: Shipment, src: str, t: float) -> None:
-        lane = self.lanes.get((s.origin_country, s.dest_country)) or self.lane(s.origin_country, s.dest_country)
+    def _depart(self, s: Shipment, src: int, t: float) -> None:
+        lane = s.route[2]
         s.t_departed = t
         s.status = "in_transit"
-        self._book((t, self._nid(src), lane.node_id, self._nid(s.product), s.qty))
-        lane.in_transit[s.product] = lane.in_transit.get(s.product, 0.0) + s.qty
-        self.sim.after(t - self.sim.env.now + lane.transit(), self._arrive, s, lane)
+        self._book((t, src, lane.node_id, s.route[3], s.qty))
+        delay = t - self._env.now + lane.transit()
+        s.callbacks = self._arrival  # type: ignore[assignment]
+        self.sim.events += 1
+        self._env.schedule(s, simpy.events.NORMAL, delay if delay > 0.0 else 0.0)
 
-    def _arrive(self, s: Shipment, lane: Lane) -> None:
-        t = self.sim.env.now
+    def _arrive(self, s: Shipment) -> None:
+        t = self._env.now
         s.t_arrived = t
         s.status = "delivered"
-        lane.in_transit[s.product] -= s.qty
-        self._book((t, lane.node_id, self._nid(s.customer.node), self._nid(s.product), s.qty))
+        r = s.route
+        self._book((t, r[2].node_id, r[4], r[3], s.qty))
         s.customer.receive(s.product, s.qty)
