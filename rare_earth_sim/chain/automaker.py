@@ -48,6 +48,7 @@ class Automaker:
     def __init__(self, sim: Sim, spec: dict[str, Any], kg: dict[str, dict[str, float]],
                  suppliers: list[tuple[Any, float]], index: int) -> None:
         self.sim, self.id, self.index = sim, spec["id"], index
+        self._env = sim.env
         self.name = spec["name"] or spec["id"]
         self.region, self.country = spec["region"], spec["country"]
         self.priority = spec["priority"]
@@ -62,15 +63,16 @@ class Automaker:
         self.grades = grades
         # t of each grade per vehicle of each powertrain
         self.tpv = [[kg[p].get(g, 0.0) / 1000.0 for g in grades] for p in self.powertrains]
-        self.demand = [sum(v * row[j] for v, row in zip(self.vpd, self.tpv, strict=True))
-                       for j in range(len(grades))]  # t/day at full production
+        self.demand = tuple(sum(v * row[j] for v, row in zip(self.vpd, self.tpv, strict=True))
+                            for j in range(len(grades)))  # t/day at full production
+        self._eps = [_EPS * (1.0 + d) for d in self.demand]  # below this a grade counts as out
         self.needs = [[j for j, k in enumerate(row) if k > 0.0] for row in self.tpv]
         self.tpv_total = [sum(row) for row in self.tpv]
         self.vehicles_per_day = sum(self.vpd)
         self.target = [d * (self.stock_days + self.lead + self.review_days / 2.0) for d in self.demand]
         self.stock = [d * (self.stock_days + self.lead) for d in self.demand]
         self.on_order = [0.0] * len(grades)
-        self.cons = [0.0] * len(grades)
+        self.cons: tuple[float, ...] = (0.0,) * len(grades)
         self.t_u = 0.0
         self.version = 0
         self.t_zero = self.t_wake = _INF  # next stock-out (days); time of the pending wake-up
@@ -82,6 +84,7 @@ class Automaker:
         self._book, self._nid, self._sink = led.book, led.id(self.node), led.id("consumed")
         self._mats = [led.id(f"magnet_{g}") for g in grades]
         self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
+        self._segments = led.segments
         self._recompute(0.0)
 
     # -- continuous state -----------------------------------------------------------------
@@ -89,35 +92,54 @@ class Automaker:
         dt = t - self.t_u
         if dt > 0.0:
             stock, book, nid, sink, mats = self.stock, self._book, self._nid, self._sink, self._mats
-            for j, c in enumerate(self.cons):
+            j = 0
+            for c in self.cons:
                 if c > 0.0:
                     q = c * dt
-                    if q > stock[j]:  # floating-point at a scheduled zero
-                        q = stock[j]
-                    stock[j] -= q
+                    s = stock[j]
+                    if q > s:  # floating-point at a scheduled zero
+                        q = s
+                    stock[j] = s - q
                     book((t, nid, sink, mats[j], q))
+                j += 1
         self.t_u = t
 
     def _recompute(self, t: float) -> None:
-        out = [s <= _EPS * (1.0 + d) for s, d in zip(self.stock, self.demand, strict=True)]
-        if not any(out):  # the usual case: every line runs
-            cons = list(self.demand)
-            built, lost, unmet = self.vehicles_per_day, 0.0, 0.0
-        else:
-            cons = [0.0] * len(self.grades)
-            built = lost = unmet = 0.0
-            for v, row, needs, tot in zip(self.vpd, self.tpv, self.needs, self.tpv_total, strict=True):
-                if any(out[j] for j in needs):
-                    lost += v
-                    unmet += v * tot
-                else:
-                    built += v
-                    for j in needs:
-                        cons[j] += v * row[j]
-        self.cons = cons
-        self.sim.ledger.segments.append((self.index, t, tuple(self.stock), tuple(cons), built, lost, unmet))
-        tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=None)
-        self.t_zero = t + tz if tz is not None else _INF
+        stock = self.stock
+        # The usual case, every grade in stock so every line runs: consumption is the full
+        # demand and the next zero is the first grade to run out at that rate.
+        tz = _INF
+        for s, d, e in zip(stock, self.demand, self._eps, strict=True):
+            if s <= e:
+                self._recompute_short(t)
+                return
+            x = s / d
+            if x < tz:
+                tz = x
+        self.cons = self.demand
+        self._segments.append((self.index, t, tuple(stock), self.demand, self.vehicles_per_day, 0.0, 0.0))
+        self._schedule(t, tz)
+
+    def _recompute_short(self, t: float) -> None:
+        """Some grade is out: stop the lines that need it, keep the others drawing stock."""
+        out = [s <= e for s, e in zip(self.stock, self._eps, strict=True)]
+        cons = [0.0] * len(self.grades)
+        built = lost = unmet = 0.0
+        for v, row, needs, tot in zip(self.vpd, self.tpv, self.needs, self.tpv_total, strict=True):
+            if any(out[j] for j in needs):
+                lost += v
+                unmet += v * tot
+            else:
+                built += v
+                for j in needs:
+                    cons[j] += v * row[j]
+        self.cons = tuple(cons)
+        self._segments.append((self.index, t, tuple(self.stock), self.cons, built, lost, unmet))
+        tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=_INF)
+        self._schedule(t, tz)
+
+    def _schedule(self, t: float, tz: float) -> None:
+        self.t_zero = t + tz
         # One wake-up is pending at most. A delivery only moves the zero later: the pending
         # wake-up then finds itself early and sleeps again (lazily), so deliveries do not
         # each leave a stale event behind. Only an earlier zero needs a new event.
@@ -148,9 +170,10 @@ class Automaker:
     # -- events -----------------------------------------------------------------------------
     def receive(self, product: str, qty: float) -> None:
         """A shipment of ``qty`` t of ``product`` arrives now."""
-        t = self.sim.env.now
+        t = self._env.now
         j = self._grade_index[product]
-        self._update(t)
+        if t > self.t_u:
+            self._update(t)
         self.stock[j] += qty
         self.on_order[j] -= qty
         self._recompute(t)

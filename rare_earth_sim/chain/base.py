@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -13,29 +14,24 @@ from ..ledger import Ledger
 from ..scenario.distributions import Distribution, Fixed
 from ..scenario.model import stream
 
-__all__ = ["Sim", "Sampler"]
+__all__ = ["Sim", "sampler"]
 
 
-class Sampler:
-    """Draws from a per-event distribution in blocks from one component's stream."""
+def _draws(dist: Distribution, rng: np.random.Generator, block: int) -> Iterator[float]:
+    while True:
+        yield from np.asarray(dist.sample(rng, size=block), dtype=float).tolist()
 
-    __slots__ = ("dist", "rng", "buf", "i", "block", "fixed")
 
-    def __init__(self, dist: Distribution, rng: np.random.Generator, block: int = 256) -> None:
-        self.dist, self.rng, self.block = dist, rng, block
-        self.fixed = dist.value if isinstance(dist, Fixed) else None
-        self.buf: Any = ()
-        self.i = 0
+def sampler(dist: Distribution, rng: np.random.Generator, block: int = 256) -> Callable[[], float]:
+    """A function returning the next draw of a per-event distribution.
 
-    def __call__(self) -> float:
-        if self.fixed is not None:
-            return self.fixed
-        if self.i >= len(self.buf):
-            self.buf = np.asarray(self.dist.sample(self.rng, size=self.block), dtype=float).tolist()
-            self.i = 0
-        v = self.buf[self.i]
-        self.i += 1
-        return v  # type: ignore[no-any-return]
+    Draws come in blocks of ``block`` from the component's own stream; the function is
+    the ``__next__`` of an iterator (a C call, no Python frame per draw: this is called
+    for every shipment). A fixed value costs nothing to draw.
+    """
+    if isinstance(dist, Fixed):
+        return itertools.repeat(dist.value).__next__
+    return _draws(dist, rng, block).__next__
 
 
 def _fire(ev: "_Call") -> None:
@@ -113,8 +109,9 @@ class Sim:
         """The independent stream of component ``key``."""
         return stream(self.seed_seq, key)
 
-    def sampler(self, dist: Distribution, key: str) -> Sampler:
-        return Sampler(dist, self.rng(key))
+    def sampler(self, dist: Distribution, key: str) -> Callable[[], float]:
+        """Next-draw function of ``dist`` on the stream of component ``key``."""
+        return sampler(dist, self.rng(key))
 
     def after(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` after ``delay`` days (an event with a callback, no process)."""

@@ -25,6 +25,8 @@ from .workdays import WorkingCalendar
 
 __all__ = ["ExportControl", "LicensingOffice", "Rule"]
 
+_UNSEEN = object()  # not yet looked up (a cached None means: no rule)
+
 
 class Rule:
     __slots__ = ("name", "start", "end", "products", "destinations", "regime")
@@ -133,6 +135,7 @@ class ExportControl:
 
     def __init__(self, sim: Sim, spec: dict[str, Any], calendar: WorkingCalendar, dispatcher: Dispatcher) -> None:
         self.sim, self.origin, self.dispatcher = sim, spec["origin"], dispatcher
+        self._env = sim.env
         self.customs = sim.sampler(spec["customs_days"], "export_control:customs")
         inf = float("inf")
         self.rules = [
@@ -164,50 +167,61 @@ class ExportControl:
     def rule(self, t: float, product: str, destination: str) -> Rule | None:
         """The rule that governs ``product`` to ``destination`` at time ``t`` (the last listed wins)."""
         if not self._cache_lo <= t < self._cache_hi:
-            i = bisect_right(self._bounds, t)
-            self._cache_lo = self._bounds[i - 1] if i > 0 else -float("inf")
-            self._cache_hi = self._bounds[i] if i < len(self._bounds) else float("inf")
-            self._cache.clear()
+            self._bracket(t)
         key = (product, destination)
-        if key in self._cache:
-            return self._cache[key]
+        found = self._cache.get(key, _UNSEEN)
+        return self._lookup(t, key) if found is _UNSEEN else found  # type: ignore[return-value]
+
+    def _bracket(self, t: float) -> None:
+        i = bisect_right(self._bounds, t)
+        self._cache_lo = self._bounds[i - 1] if i > 0 else -float("inf")
+        self._cache_hi = self._bounds[i] if i < len(self._bounds) else float("inf")
+        self._cache.clear()
+
+    def _lookup(self, t: float, key: tuple[str, str]) -> Rule | None:
         found = None
         for r in self.rules:
-            if r.applies(t, product, destination):
+            if r.applies(t, *key):
                 found = r
         self._cache[key] = found
         return found
 
     def declare(self, s: Shipment) -> None:
         """Shipment ``s`` is declared for export now."""
-        now = self.sim.env.now
-        r = self.rule(now, s.product, s.dest_country)
-        regime = r.regime if r else "free"
-        if regime == "licence" and self.licences.get((s.customer.id, s.product), -1.0) > now:
-            s.licence = "held"  # a licence granted earlier still covers this customer
-            self._release(s)
-        elif regime == "licence":
-            s.status = "licence_review"
-            s.attempts += 1
-            s.licence = "individual"
-            self.office.submit(s)
+        now = self._env.now
+        route = s.route
+        if not self._cache_lo <= now < self._cache_hi:
+            self._bracket(now)
+        r = self._cache.get(route.rule_key, _UNSEEN)
+        if r is _UNSEEN:
+            r = self._lookup(now, route.rule_key)
+        regime = r.regime if r is not None else "free"  # type: ignore[union-attr]
+        if regime == "licence":
+            if self.licences.get(route.licence_key, -1.0) > now:
+                s.licence = "held"  # a licence granted earlier still covers this customer
+                self._release(s)
+            else:
+                s.status = "licence_review"
+                s.attempts += 1
+                s.licence = "individual"
+                self.office.submit(s)
         elif regime == "halt":
             s.status = "halted"
-            if r is not None and r.end < float("inf"):
-                self.sim.at(r.end, self.declare, s)
+            if r.end < float("inf"):  # type: ignore[union-attr]
+                self.sim.at(r.end, self.declare, s)  # type: ignore[union-attr]
         else:
             if regime == "general":
                 s.licence = "general"
             self._release(s)
 
     def _release(self, s: Shipment) -> None:
-        s.t_released = self.sim.env.now
+        s.t_released = self._env.now
         self.dispatcher.release(s, self.customs())
 
     def _decided(self, s: Shipment, approved: bool) -> None:
         if approved:
             if self.valid_days > 0.0:
-                key = (s.customer.id, s.product)
+                key = s.route.licence_key
                 self.licences[key] = max(self.licences.get(key, -1.0), self.sim.env.now + self.valid_days)
             self._release(s)
         elif s.attempts < self.max_attempts:

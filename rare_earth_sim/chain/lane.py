@@ -7,20 +7,36 @@ records an export), travels its lane, and is received by its customer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from .base import Sampler, Sim
+from .base import Sim
 
 if TYPE_CHECKING:
     from .export_control import ExportControl
 
-__all__ = ["Shipment", "Lane", "Dispatcher"]
+__all__ = ["Shipment", "Route", "Lane", "Dispatcher"]
 
 
 _NAN = float("nan")
 _AT_CUSTOMS = frozenset({"licence_review", "halted", "refused", "customs"})
+
+
+class Route:
+    """What every shipment of one product from one plant to one customer shares (made once)."""
+
+    __slots__ = ("controlled", "src", "lane", "mat", "dst", "origin", "origin_country", "dest_country",
+                 "rule_key", "licence_key")
+
+    def __init__(self, controlled: bool, src: int, lane: Lane, mat: int, dst: int, origin: str,
+                 origin_country: str, dest_country: str, rule_key: tuple[str, str],
+                 licence_key: tuple[str, str]) -> None:
+        self.controlled = controlled  # crosses the export control
+        self.src, self.lane, self.mat, self.dst = src, lane, mat, dst  # ledger ids (node, node, material)
+        self.origin, self.origin_country, self.dest_country = origin, origin_country, dest_country
+        self.rule_key, self.licence_key = rule_key, licence_key  # (product, country), (customer, product)
 
 
 class Shipment(simpy.events.Event):
@@ -39,26 +55,24 @@ class Shipment(simpy.events.Event):
     licence = "none"
 
     def __init__(self, sid: int, product: str, qty: float, customer: Any, t: float,
-                 route: tuple[Any, ...]) -> None:
+                 route: Route) -> None:
         self.id, self.product, self.qty, self.customer, self.t_ready, self.route = sid, product, qty, customer, t, route
 
-    # Route: (crosses control, origin node id, lane, material id, customer node id,
-    #         origin id, origin country, destination country)
     @property
     def origin(self) -> str:
-        return self.route[5]  # type: ignore[no-any-return]
+        return self.route.origin
 
     @property
     def origin_country(self) -> str:
-        return self.route[6]  # type: ignore[no-any-return]
+        return self.route.origin_country
 
     @property
     def dest_country(self) -> str:
-        return self.route[7]  # type: ignore[no-any-return]
+        return self.route.dest_country
 
     @property
     def lane(self) -> Lane:
-        return self.route[2]  # type: ignore[no-any-return]
+        return self.route.lane
 
 
 class Lane:
@@ -66,7 +80,7 @@ class Lane:
 
     stage = "transport"
 
-    def __init__(self, sim: Sim, lane_id: str, origin: str, destination: str, transit: Sampler,
+    def __init__(self, sim: Sim, lane_id: str, origin: str, destination: str, transit: Callable[[], float],
                  stocks: Any) -> None:
         self.sim, self.id, self.origin, self.destination = sim, lane_id, origin, destination
         self.transit = transit
@@ -96,7 +110,7 @@ class Dispatcher:
         led = sim.ledger
         self._book, self._id, self._customs_id = led.book, led.id, led.id(self.customs_node)
         self._ids: dict[str, int] = {}  # node or product name -> ledger id
-        self._routes: dict[tuple[Any, Any, str], tuple[Any, ...]] = {}
+        self._routes: dict[tuple[Any, Any, str], Route] = {}
         self._shipments: list[Shipment] = sim.ledger.shipments
         self._env = sim.env
         self._arrival = (self._arrive,)  # the callbacks of every shipment's arrival event
@@ -112,7 +126,7 @@ class Dispatcher:
     def _lane_stocks(self, lane: Lane) -> dict[str, float]:
         out: dict[str, float] = {}
         for s in self._shipments:
-            if s.status == "in_transit" and s.route[2] is lane:
+            if s.status == "in_transit" and s.route.lane is lane:
                 out[s.product] = out.get(s.product, 0.0) + s.qty
         return out
 
@@ -132,13 +146,13 @@ class Dispatcher:
             self.lanes[key] = lane
         return lane
 
-    def _route(self, origin: Any, customer: Any, product: str) -> tuple[Any, ...]:
-        """What every shipment from ``origin`` to ``customer`` of ``product`` shares, made once."""
+    def _route(self, origin: Any, customer: Any, product: str) -> Route:
         controlled = (self.controls is not None and origin.country == self.controls.origin
                       and customer.country != origin.country)
-        r = self._routes[(origin, customer, product)] = (
+        r = self._routes[(origin, customer, product)] = Route(
             controlled, self._nid(origin.node), self.lane(origin.country, customer.country),
-            self._nid(product), self._nid(customer.node), origin.id, origin.country, customer.country)
+            self._nid(product), self._nid(customer.node), origin.id, origin.country, customer.country,
+            (product, customer.country), (customer.id, product))
         return r
 
     def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
@@ -147,11 +161,11 @@ class Dispatcher:
         self.n += 1
         s = Shipment(self.n, product, qty, customer, t, r)
         self._shipments.append(s)
-        if r[0]:
-            self._book((t, r[1], self._customs_id, r[3], qty))
+        if r.controlled:
+            self._book((t, r.src, self._customs_id, r.mat, qty))
             self.controls.declare(s)  # type: ignore[union-attr]
         else:
-            self._depart(s, r[1], t)
+            self._depart(s, r.src, t)
         return s
 
     # -- called by the export control ---------------------------------------------------
@@ -176,10 +190,10 @@ class Dispatcher:
 
     # -- moving ------------------------------------------------------------------------
     def _depart(self, s: Shipment, src: int, t: float) -> None:
-        lane = s.route[2]
+        lane = s.route.lane
         s.t_departed = t
         s.status = "in_transit"
-        self._book((t, src, lane.node_id, s.route[3], s.qty))
+        self._book((t, src, lane.node_id, s.route.mat, s.qty))
         delay = t - self._env.now + lane.transit()
         s.callbacks = self._arrival  # type: ignore[assignment]
         self.sim.events += 1
@@ -190,5 +204,5 @@ class Dispatcher:
         s.t_arrived = t
         s.status = "delivered"
         r = s.route
-        self._book((t, r[2].node_id, r[4], r[3], s.qty))
+        self._book((t, r.lane.node_id, r.dst, r.mat, s.qty))
         s.customer.receive(s.product, s.qty)
