@@ -217,9 +217,9 @@ class _FixedLeadTimeSupplier:
         self.sim, self.lead = sim, lead
         self.ordered = 0.0
 
-    def order(self, customer: Any, grade: str, qty: float, priority: int) -> None:
+    def order(self, customer: Any, grade: str, qty: float, priority: int, t: float) -> None:
         self.ordered += qty
-        self.sim.after(self.lead, customer.receive, f"magnet_{grade}", qty)
+        self.sim.after(self.lead, customer.receive, t + self.lead, f"magnet_{grade}", qty)
 
 
 def run_automaker(R: float, L: float, s: float, days: float = 7000.0, seed: int = 0,

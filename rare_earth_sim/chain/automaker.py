@@ -81,7 +81,7 @@ class Automaker:
         for g, s in zip(grades, self.stock, strict=True):
             sim.ledger.flow(0.0, "opening", self.node, f"magnet_{g}", s)
         led = sim.ledger
-        self._book, self._nid, self._sink = led.book, led.id(self.node), led.id("consumed")
+        self._put, self._nid, self._sink = led.put, led.id(self.node), led.id("consumed")
         self._mats = [led.id(f"magnet_{g}") for g in grades]
         self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
         self._segments = led.segments
@@ -91,7 +91,7 @@ class Automaker:
     def _update(self, t: float) -> None:
         dt = t - self.t_u
         if dt > 0.0:
-            stock, book, nid, sink, mats = self.stock, self._book, self._nid, self._sink, self._mats
+            stock, put, nid, sink, mats = self.stock, self._put, self._nid, self._sink, self._mats
             j = 0
             for c in self.cons:
                 if c > 0.0:
@@ -99,8 +99,9 @@ class Automaker:
                     s = stock[j]
                     if q > s:  # floating-point at a scheduled zero
                         q = s
-                    stock[j] = s - q
-                    book((t, nid, sink, mats[j], q))
+                    if q > 0.0:
+                        stock[j] = s - q
+                        put((t, nid, sink, mats[j], q))
                 j += 1
         self.t_u = t
 
@@ -118,7 +119,9 @@ class Automaker:
                 tz = x
         self.cons = self.demand
         self._segments.append((self.index, t, tuple(stock), self.demand, self.vehicles_per_day, 0.0, 0.0))
-        self._schedule(t, tz)
+        self.t_zero = t + tz
+        if self.t_zero < self.t_wake:
+            self._schedule(t, tz)
 
     def _recompute_short(self, t: float) -> None:
         """Some grade is out: stop the lines that need it, keep the others drawing stock."""
@@ -136,17 +139,17 @@ class Automaker:
         self.cons = tuple(cons)
         self._segments.append((self.index, t, tuple(self.stock), self.cons, built, lost, unmet))
         tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=_INF)
-        self._schedule(t, tz)
+        self.t_zero = t + tz
+        if self.t_zero < self.t_wake:
+            self._schedule(t, tz)
 
     def _schedule(self, t: float, tz: float) -> None:
-        self.t_zero = t + tz
         # One wake-up is pending at most. A delivery only moves the zero later: the pending
         # wake-up then finds itself early and sleeps again (lazily), so deliveries do not
         # each leave a stale event behind. Only an earlier zero needs a new event.
-        if self.t_zero < self.t_wake:
-            self.t_wake = self.t_zero
-            self.version += 1
-            self.sim.after(tz, self._wake, self.version)
+        self.t_wake = self.t_zero
+        self.version += 1
+        self.sim.after(tz, self._wake, self.version)
 
     def _wake(self, version: int) -> None:
         if version != self.version:
@@ -163,14 +166,13 @@ class Automaker:
         # (Without this, a residue of ~1e-12 t could re-schedule a zero-delay wake-up forever.)
         for j, c in enumerate(self.cons):
             if c > 0.0 and 0.0 < self.stock[j] <= c * 1e-9 * (1.0 + t):
-                self._book((t, self._nid, self._sink, self._mats[j], self.stock[j]))
+                self._put((t, self._nid, self._sink, self._mats[j], self.stock[j]))
                 self.stock[j] = 0.0
         self._recompute(t)
 
     # -- events -----------------------------------------------------------------------------
-    def receive(self, product: str, qty: float) -> None:
-        """A shipment of ``qty`` t of ``product`` arrives now."""
-        t = self._env.now
+    def receive(self, t: float, product: str, qty: float) -> None:
+        """A shipment of ``qty`` t of ``product`` arrives now (``t``, days)."""
         j = self._grade_index[product]
         if t > self.t_u:
             self._update(t)
@@ -191,7 +193,7 @@ class Automaker:
                 continue
             self.on_order[j] += q
             for plant, share in self.suppliers:
-                plant.order(self, g, q * share, self.priority)
+                plant.order(self, g, q * share, self.priority, t)
 
     def close(self, t: float) -> None:
         """Bring stocks up to the end of the run."""

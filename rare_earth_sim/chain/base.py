@@ -18,16 +18,20 @@ __all__ = ["Sim", "sampler"]
 
 
 def _draws(dist: Distribution, rng: np.random.Generator, block: int) -> Iterator[float]:
+    # Blocks double up to 8192: a sampler used a few times draws little, a busy one pays
+    # the ~0.1 ms of a scipy ``rvs`` call rarely. The block sizes are a fixed sequence, so
+    # a seed still gives the same draws.
     while True:
         yield from np.asarray(dist.sample(rng, size=block), dtype=float).tolist()
+        block = min(2 * block, 8192)
 
 
-def sampler(dist: Distribution, rng: np.random.Generator, block: int = 256) -> Callable[[], float]:
+def sampler(dist: Distribution, rng: np.random.Generator, block: int = 64) -> Callable[[], float]:
     """A function returning the next draw of a per-event distribution.
 
-    Draws come in blocks of ``block`` from the component's own stream; the function is
-    the ``__next__`` of an iterator (a C call, no Python frame per draw: this is called
-    for every shipment). A fixed value costs nothing to draw.
+    Draws come in growing blocks (from ``block``) from the component's own stream; the
+    function is the ``__next__`` of an iterator (a C call, no Python frame per draw:
+    this is called for every shipment). A fixed value costs nothing to draw.
     """
     if isinstance(dist, Fixed):
         return itertools.repeat(dist.value).__next__

@@ -186,9 +186,8 @@ class ExportControl:
         self._cache[key] = found
         return found
 
-    def declare(self, s: Shipment) -> None:
-        """Shipment ``s`` is declared for export now."""
-        now = self._env.now
+    def declare(self, s: Shipment, now: float) -> None:
+        """Shipment ``s`` is declared for export now (``now``, days)."""
         route = s.route
         if not self._cache_lo <= now < self._cache_hi:
             self._bracket(now)
@@ -199,7 +198,7 @@ class ExportControl:
         if regime == "licence":
             if self.licences.get(route.licence_key, -1.0) > now:
                 s.licence = "held"  # a licence granted earlier still covers this customer
-                self._release(s)
+                self.dispatcher.release(s, self.customs(), now)
             else:
                 s.status = "licence_review"
                 s.attempts += 1
@@ -208,24 +207,23 @@ class ExportControl:
         elif regime == "halt":
             s.status = "halted"
             if r.end < float("inf"):  # type: ignore[union-attr]
-                self.sim.at(r.end, self.declare, s)  # type: ignore[union-attr]
+                self.sim.at(r.end, self._redeclare, s)  # type: ignore[union-attr]
         else:
             if regime == "general":
                 s.licence = "general"
-            self._release(s)
+            self.dispatcher.release(s, self.customs(), now)
 
-    def _release(self, s: Shipment) -> None:
-        s.t_released = self._env.now
-        self.dispatcher.release(s, self.customs())
+    def _redeclare(self, s: Shipment) -> None:
+        self.declare(s, self._env.now)
 
     def _decided(self, s: Shipment, approved: bool) -> None:
         if approved:
             if self.valid_days > 0.0:
                 key = s.route.licence_key
-                self.licences[key] = max(self.licences.get(key, -1.0), self.sim.env.now + self.valid_days)
-            self._release(s)
+                self.licences[key] = max(self.licences.get(key, -1.0), self._env.now + self.valid_days)
+            self.dispatcher.release(s, self.customs(), self._env.now)
         elif s.attempts < self.max_attempts:
             s.status = "refused"
-            self.sim.after(self.reapply(), self.declare, s)
+            self.sim.after(self.reapply(), self._redeclare, s)
         else:
             self.dispatcher.divert(s)

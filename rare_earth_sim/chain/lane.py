@@ -108,7 +108,7 @@ class Dispatcher:
         self.n = 0
         self.customs_node = sim.ledger.node("customs", self.customs_stage, self._customs_stocks)
         led = sim.ledger
-        self._book, self._id, self._customs_id = led.book, led.id, led.id(self.customs_node)
+        self._put, self._id, self._customs_id = led.put, led.id, led.id(self.customs_node)
         self._ids: dict[str, int] = {}  # node or product name -> ledger id
         self._routes: dict[tuple[Any, Any, str], Route] = {}
         self._shipments: list[Shipment] = sim.ledger.shipments
@@ -156,31 +156,32 @@ class Dispatcher:
         return r
 
     def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
-        """Send ``qty`` t of ``product`` from ``origin`` (a plant) to ``customer``."""
+        """Send ``qty`` (> 0) t of ``product`` from ``origin`` (a plant) to ``customer``."""
         r = self._routes.get((origin, customer, product)) or self._route(origin, customer, product)
         self.n += 1
         s = Shipment(self.n, product, qty, customer, t, r)
         self._shipments.append(s)
         if r.controlled:
-            self._book((t, r.src, self._customs_id, r.mat, qty))
-            self.controls.declare(s)  # type: ignore[union-attr]
+            self._put((t, r.src, self._customs_id, r.mat, qty))
+            self.controls.declare(s, t)  # type: ignore[union-attr]
         else:
-            self._depart(s, r.src, t)
+            self._depart(s, r.src, t, t)
         return s
 
     # -- called by the export control ---------------------------------------------------
-    def release(self, s: Shipment, customs_days: float) -> None:
+    def release(self, s: Shipment, customs_days: float, now: float) -> None:
         """Licensed (or free): the shipment clears customs and departs after ``customs_days``.
 
         Nothing happens in between, so the departure is booked now with its own date
         and only the arrival is an event — unless it would depart after the run ends.
         """
-        t_dep = self._env.now + customs_days
+        s.t_released = now
+        t_dep = now + customs_days
         if t_dep >= self.sim.until:
             s.status = "customs"
-            self.sim.after(customs_days, self._depart, s, self._customs_id, t_dep)
+            self.sim.after(customs_days, self._depart, s, self._customs_id, t_dep, t_dep)
             return
-        self._depart(s, self._customs_id, t_dep)
+        self._depart(s, self._customs_id, t_dep, now)
 
     def divert(self, s: Shipment) -> None:
         """Licence refused for good: the goods are sold in the origin's domestic market."""
@@ -189,12 +190,12 @@ class Dispatcher:
         s.customer.cancel(s.product, s.qty)
 
     # -- moving ------------------------------------------------------------------------
-    def _depart(self, s: Shipment, src: int, t: float) -> None:
+    def _depart(self, s: Shipment, src: int, t: float, now: float) -> None:
         lane = s.route.lane
         s.t_departed = t
         s.status = "in_transit"
-        self._book((t, src, lane.node_id, s.route.mat, s.qty))
-        delay = t - self._env.now + lane.transit()
+        self._put((t, src, lane.node_id, s.route.mat, s.qty))
+        delay = t - now + lane.transit()
         s.callbacks = self._arrival  # type: ignore[assignment]
         self.sim.events += 1
         self._env.schedule(s, simpy.events.NORMAL, delay if delay > 0.0 else 0.0)
@@ -204,5 +205,5 @@ class Dispatcher:
         s.t_arrived = t
         s.status = "delivered"
         r = s.route
-        self._book((t, r.lane.node_id, r.dst, r.mat, s.qty))
-        s.customer.receive(s.product, s.qty)
+        self._put((t, r.lane.node_id, r.dst, r.mat, s.qty))
+        s.customer.receive(t, s.product, s.qty)

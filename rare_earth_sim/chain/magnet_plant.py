@@ -22,10 +22,19 @@ __all__ = ["MagnetPlant", "MagnetOrder"]
 
 
 class MagnetOrder:
-    __slots__ = ("customer", "grade", "qty", "t", "priority")
+    """An open order line: ``qty`` t of ``grade`` for ``customer``, with its recipe (t oxide/t)."""
 
-    def __init__(self, customer: Any, grade: str, qty: float, t: float, priority: int) -> None:
+    __slots__ = ("customer", "grade", "qty", "t", "priority", "ndpr", "dytb", "product")
+
+    def __init__(self, customer: Any, grade: str, qty: float, t: float, priority: int,
+                 recipe: dict[str, float]) -> None:
         self.customer, self.grade, self.qty, self.t, self.priority = customer, grade, qty, t, priority
+        self.ndpr, self.dytb = recipe["ndpr"], recipe["dytb"]
+        self.product = f"magnet_{grade}"
+
+
+def _placed(o: MagnetOrder) -> float:
+    return o.t
 
 
 class MagnetPlant:
@@ -86,8 +95,8 @@ class MagnetPlant:
         return cap
 
     # -- customers ----------------------------------------------------------------------
-    def order(self, customer: Any, grade: str, qty: float, priority: int) -> None:
-        """Place an order for ``qty`` t of ``grade`` magnets."""
+    def order(self, customer: Any, grade: str, qty: float, priority: int, t: float) -> None:
+        """Place an order for ``qty`` t of ``grade`` magnets at time ``t`` (days)."""
         if qty <= 0.0:
             return
         # An open order of the same customer and grade takes the new quantity: the backlog
@@ -97,11 +106,11 @@ class MagnetPlant:
         if o is not None and o.qty > 1e-9:
             o.qty += qty
             return
-        o = self.open[key] = MagnetOrder(customer, grade, qty, self.sim.env.now, priority)
+        o = self.open[key] = MagnetOrder(customer, grade, qty, t, priority, self.recipes[grade])
         self.orders.append(o)
 
     # -- oxide side ---------------------------------------------------------------------
-    def receive(self, product: str, qty: float) -> None:
+    def receive(self, t: float, product: str, qty: float) -> None:
         comp = product[6:]
         self.oxide[comp] += qty
         self.on_order[comp] -= qty
@@ -123,46 +132,45 @@ class MagnetPlant:
     def campaign(self, t: float, days: float) -> None:
         orders = self.orders
         if not orders:
-            self._smooth({"ndpr": 0.0, "dytb": 0.0}, days)
+            self._smooth(0.0, 0.0, days)
             return
         if self.rule == "fifo":
-            orders.sort(key=lambda o: o.t)
-        want = [o.qty for o in orders]
+            orders.sort(key=_placed)
         prio = [o.priority for o in orders]
-        give = allocate(want, self.capacity(t) * days, self.rule, prio)
+        give = allocate([o.qty for o in orders], self.capacity(t) * days, self.rule, prio)
         # Cut to the oxide in stock: Dy/Tb limits the grades that need it, NdPr all grades.
         for comp in ("dytb", "ndpr"):
-            need = sum(g * self.recipes[o.grade][comp] for g, o in zip(give, orders, strict=True))
-            if need > self.oxide[comp]:
-                users = [i for i, o in enumerate(orders) if self.recipes[o.grade][comp] > 0.0]
-                reqs = [give[i] * self.recipes[orders[i].grade][comp] for i in users]
+            rec = [getattr(o, comp) for o in orders]
+            if sum(g * r for g, r in zip(give, rec, strict=True)) > self.oxide[comp]:
+                users = [i for i, r in enumerate(rec) if r > 0.0]
+                reqs = [give[i] * rec[i] for i in users]
                 ok = allocate(reqs, self.oxide[comp], self.rule, [prio[i] for i in users])
                 for i, r, q in zip(users, reqs, ok, strict=True):
                     give[i] *= q / r if r > 0.0 else 0.0
-        used = {"ndpr": 0.0, "dytb": 0.0}
+        used_ndpr = used_dytb = 0.0
         made: dict[str, float] = {}
-        led = self.sim.ledger
         # One consignment per customer and grade per campaign, however many orders it fills.
         lots: dict[tuple[int, str], list[Any]] = {}
         keep = []
         for o, g in zip(orders, give, strict=True):
             if g > 1e-12:
-                rec = self.recipes[o.grade]
-                used["ndpr"] += g * rec["ndpr"]
-                used["dytb"] += g * rec["dytb"]
+                used_ndpr += g * o.ndpr
+                used_dytb += g * o.dytb
                 made[o.grade] = made.get(o.grade, 0.0) + g
                 o.qty -= g
-                lot = lots.get((id(o.customer), o.grade))
+                key = (id(o.customer), o.grade)
+                lot = lots.get(key)
                 if lot is None:
-                    lots[(id(o.customer), o.grade)] = [o.customer, o.grade, g]
+                    lots[key] = [o.customer, o.grade, o.product, g]
                 else:
-                    lot[2] += g
+                    lot[3] += g
             if o.qty > 1e-9:
                 keep.append(o)
         self.orders = keep
         if lots:
             self.sim.after(self.lead(), self._ship_all, list(lots.values()))
-        for comp, q in used.items():
+        led = self.sim.ledger
+        for comp, q in (("ndpr", used_ndpr), ("dytb", used_dytb)):
             q = min(q, self.oxide[comp])  # guards against rounding below zero
             led.flow(t, self.node, "transformed", f"oxide_{comp}", q)
             self.oxide[comp] -= q
@@ -170,15 +178,17 @@ class MagnetPlant:
             led.flow(t, "produced", self.node, f"magnet_{grade}", q)
             self.fg[grade] += q
             self.produced[grade] += q
-        self._smooth(used, days)
+        self._smooth(used_ndpr, used_dytb, days)
 
-    def _smooth(self, used: dict[str, float], days: float) -> None:
-        # Exponential smoothing over ~8 campaigns: the plant plans on recent use.
-        for comp, q in used.items():
-            self.use_rate[comp] += 0.125 * (q / days - self.use_rate[comp])
+    def _smooth(self, ndpr: float, dytb: float, days: float) -> None:
+        # Exponential smoothing over ~8 campaigns: the plant plans on recent use (t/day).
+        use = self.use_rate
+        use["ndpr"] += 0.125 * (ndpr / days - use["ndpr"])
+        use["dytb"] += 0.125 * (dytb / days - use["dytb"])
 
     def _ship_all(self, lots: list[list[Any]]) -> None:
         now = self.sim.env.now
-        for customer, grade, qty in lots:
-            self.fg[grade] -= qty
-            self.dispatcher.dispatch(now, self, customer, f"magnet_{grade}", qty)
+        fg, dispatch = self.fg, self.dispatcher.dispatch
+        for customer, grade, product, qty in lots:
+            fg[grade] -= qty
+            dispatch(now, self, customer, product, qty)

@@ -43,10 +43,9 @@ class Sector:
             self.ordered += q
             self.sim.ledger.sector_records.append((self.id, t, f"magnet_{grade}", q, "ordered"))
             for plant, s in self.suppliers:
-                plant.order(self, grade, q * s, self.priority)
+                plant.order(self, grade, q * s, self.priority, t)
 
-    def receive(self, product: str, qty: float) -> None:
-        t = self.sim.env.now
+    def receive(self, t: float, product: str, qty: float) -> None:
         self.received += qty
         self.sim.ledger.flow(t, self.node, "consumed", product, qty)
         self.sim.ledger.sector_records.append((self.id, t, product, qty, "received"))
