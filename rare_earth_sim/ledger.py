@@ -41,6 +41,10 @@ class Ledger:
         # material, tonnes (names interned as ids). No per-flow Python object survives,
         # so the run makes no garbage and the balance is a few numpy reductions.
         self._flat = array("d")
+        # put((t, from_id, to_id, material_id, tonnes)) books a flow with one C call, for
+        # the hottest paths (a shipment's legs, an automaker's use); the caller ensures
+        # tonnes > 0, which book() checks.
+        self.put: Callable[[tuple[float, int, int, int, float]], None] = self._flat.extend
         self._ids: dict[str, int] = {}
         self._names: list[str] = []
         self.nodes: dict[str, tuple[str, Callable[[], dict[str, float]] | None]] = {}
