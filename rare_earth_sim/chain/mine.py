@@ -42,6 +42,8 @@ class Mine:
         self.material = f"ore:{self.ore}"
         self.node = sim.ledger.node(f"mine:{self.id}", self.stage, lambda: {self.material: self.stock})
         self.stock = 0.0  # concentrate held at the mine (a cut lane strands it here)
+        led = sim.ledger
+        self._put, self._ground, self._nid, self._mat = led.put, led.id("ground"), led.id(self.node), led.id(self.material)
         self.mined = 0.0
 
     def available_share(self, t: float) -> float:
@@ -56,7 +58,8 @@ class Mine:
         if self.quota is not None:
             qty = min(qty, self.quota.allowance(self.kind, t, days) * self.quota_share)
             self.quota.use(self.kind, t, qty)
-        self.sim.ledger.flow(t, "ground", self.node, self.material, qty)
+        if qty > 0.0:
+            self._put((t, self._ground, self._nid, self._mat, qty))
         self.mined += qty
         self.stock += qty
-        self.stock -= self.lane.send(t, self.node, self.material, self.stock)
+        self.stock -= self.lane.send(t, self._nid, self.material, self._mat, self.stock)

@@ -38,7 +38,9 @@ class OreLane:
                      for c in (spec["cuts"] if spec else [])]
         self.quota_from = sim.t(spec["under_quota_from"]) if spec and spec["under_quota_from"] else float("inf")
         self.in_transit: dict[str, float] = {}
-        self.node = sim.ledger.node(f"ore_lane:{self.id}", self.stage, lambda: dict(self.in_transit))
+        led = sim.ledger
+        self.node = led.node(f"ore_lane:{self.id}", self.stage, lambda: dict(self.in_transit))
+        self._put, self._nid, self._to = led.put, led.id(self.node), led.id(to.node)
 
     def blocked_share(self, t: float) -> float:
         share = 0.0
@@ -47,19 +49,19 @@ class OreLane:
                 share = max(share, s)
         return share
 
-    def send(self, t: float, src: str, material: str, offered: float) -> float:
-        """Ship what the cut lets through; return tonnes that left the origin."""
+    def send(self, t: float, src: int, material: str, mat: int, offered: float) -> float:
+        """Ship what the cut lets through from node ``src`` (ledger ids); return tonnes that left."""
         qty = offered * (1.0 - self.blocked_share(t))
         if qty <= 0.0:
             return 0.0
-        self.sim.ledger.flow(t, src, self.node, material, qty)
+        self._put((t, src, self._nid, mat, qty))
         self.in_transit[material] = self.in_transit.get(material, 0.0) + qty
-        self.sim.after(self.transit(), self._arrive, material, qty)
+        self.sim.after(self.transit(), self._arrive, material, mat, qty)
         return qty
 
-    def _arrive(self, material: str, qty: float) -> None:
+    def _arrive(self, material: str, mat: int, qty: float) -> None:
         t = self.sim.env.now
         self.in_transit[material] -= qty
         counts = (not self.imported) or t >= self.quota_from
-        self.sim.ledger.flow(t, self.node, self.to.node, material, qty)
+        self._put((t, self._nid, self._to, mat, qty))
         self.to.receive_feed(material, qty, counts)

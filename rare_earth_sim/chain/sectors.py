@@ -34,7 +34,11 @@ class Sector:
         self.order_days = float(spec["order_days"])
         self.shares = {g: s for g, s in spec["grade_shares"].items() if s > 0.0}
         self.suppliers = suppliers
-        self.node = sim.ledger.node(f"sector:{self.id}", self.stage, lambda: {})
+        led = sim.ledger
+        self.node = led.node(f"sector:{self.id}", self.stage, lambda: {})
+        self._put, self._nid, self._sink = led.put, led.id(self.node), led.id("consumed")
+        self._mat = {f"magnet_{g}": led.id(f"magnet_{g}") for g in self.shares}
+        self._records = led.sector_records
         self.ordered = self.received = self.cancelled = 0.0
 
     def order(self, t: float, days: float) -> None:
@@ -47,8 +51,8 @@ class Sector:
 
     def receive(self, t: float, product: str, qty: float) -> None:
         self.received += qty
-        self.sim.ledger.flow(t, self.node, "consumed", product, qty)
-        self.sim.ledger.sector_records.append((self.id, t, product, qty, "received"))
+        self._put((t, self._nid, self._sink, self._mat[product], qty))
+        self._records.append((self.id, t, product, qty, "received"))
 
     def cancel(self, product: str, qty: float) -> None:
         self.cancelled += qty

@@ -9,7 +9,7 @@ replication's own ``numpy.random.Generator`` (never global state), in blocks.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -45,6 +45,20 @@ _REQUIRED = {
     "weibull_min": ("c",),
     "poisson": ("mu",),
     "randint": ("low", "high"),
+}
+
+
+# scipy.stats' rvs spends ~50 us per call checking its arguments (already checked when
+# the scenario was read). For these distributions we call the same numpy Generator
+# method scipy's ``_rvs`` calls, then ``* scale + loc`` as scipy does: the draws are
+# bit-identical (tests/test_sampling.py pins this against the installed scipy).
+_NUMPY_RVS: dict[str, Callable[[np.random.Generator, Mapping[str, float], int], np.ndarray]] = {
+    "uniform": lambda rng, p, n: rng.uniform(0.0, 1.0, n),
+    "triang": lambda rng, p, n: rng.triangular(0, p["c"], 1, n),
+    "lognorm": lambda rng, p, n: np.exp(p["s"] * rng.standard_normal(n)),
+    "expon": lambda rng, p, n: rng.standard_exponential(n),
+    "norm": lambda rng, p, n: rng.standard_normal(n),
+    "gamma": lambda rng, p, n: rng.standard_gamma(p["a"], n),
 }
 
 
@@ -87,6 +101,10 @@ class Distribution:
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         """Draw from the distribution with the caller's generator."""
+        fast = _NUMPY_RVS.get(self.name)
+        if fast is not None and size is not None:
+            p = self.params
+            return fast(rng, p, size) * p.get("scale", 1.0) + p.get("loc", 0.0)
         return self.frozen.rvs(size=size, random_state=rng)
 
     def support(self) -> tuple[float, float]:
