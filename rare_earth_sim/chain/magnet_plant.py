@@ -24,13 +24,15 @@ __all__ = ["MagnetPlant", "MagnetOrder"]
 class MagnetOrder:
     """An open order line: ``qty`` t of ``grade`` for ``customer``, with its recipe (t oxide/t)."""
 
-    __slots__ = ("customer", "grade", "qty", "t", "priority", "ndpr", "dytb", "product")
+    __slots__ = ("customer", "grade", "qty", "t", "priority", "ndpr", "dytb", "product", "key", "live")
 
     def __init__(self, customer: Any, grade: str, qty: float, t: float, priority: int,
-                 recipe: dict[str, float]) -> None:
+                 recipe: dict[str, float], key: tuple[int, str]) -> None:
         self.customer, self.grade, self.qty, self.t, self.priority = customer, grade, qty, t, priority
         self.ndpr, self.dytb = recipe["ndpr"], recipe["dytb"]
         self.product = f"magnet_{grade}"
+        self.key = key  # (id(customer), grade): one consignment per key per campaign
+        self.live = True  # in the plant's open orders
 
 
 def _placed(o: MagnetOrder) -> float:
@@ -103,10 +105,15 @@ class MagnetPlant:
         # stays one line per customer and grade (keeping the older order's place in line).
         key = (id(customer), grade)
         o = self.open.get(key)
-        if o is not None and o.qty > 1e-9:
-            o.qty += qty
-            return
-        o = self.open[key] = MagnetOrder(customer, grade, qty, t, priority, self.recipes[grade])
+        if o is not None:
+            if not o.live:  # filled earlier: the same line re-opens at the back of the queue
+                o.qty, o.t, o.priority, o.live = qty, t, priority, True
+                self.orders.append(o)
+                return
+            if o.qty > 1e-9:
+                o.qty += qty
+                return
+        o = self.open[key] = MagnetOrder(customer, grade, qty, t, priority, self.recipes[grade], key)
         self.orders.append(o)
 
     # -- oxide side ---------------------------------------------------------------------
@@ -139,14 +146,12 @@ class MagnetPlant:
         prio = [o.priority for o in orders]
         give = allocate([o.qty for o in orders], self.capacity(t) * days, self.rule, prio)
         # Cut to the oxide in stock: Dy/Tb limits the grades that need it, NdPr all grades.
-        for comp in ("dytb", "ndpr"):
-            rec = [getattr(o, comp) for o in orders]
-            if sum(g * r for g, r in zip(give, rec, strict=True)) > self.oxide[comp]:
-                users = [i for i, r in enumerate(rec) if r > 0.0]
-                reqs = [give[i] * rec[i] for i in users]
-                ok = allocate(reqs, self.oxide[comp], self.rule, [prio[i] for i in users])
-                for i, r, q in zip(users, reqs, ok, strict=True):
-                    give[i] *= q / r if r > 0.0 else 0.0
+        need_ndpr = need_dytb = 0.0
+        for o, g in zip(orders, give, strict=True):
+            need_ndpr += g * o.ndpr
+            need_dytb += g * o.dytb
+        if need_dytb > self.oxide["dytb"] or need_ndpr > self.oxide["ndpr"]:
+            self._cut_to_oxide(orders, give, prio)
         used_ndpr = used_dytb = 0.0
         made: dict[str, float] = {}
         # One consignment per customer and grade per campaign, however many orders it fills.
@@ -158,14 +163,15 @@ class MagnetPlant:
                 used_dytb += g * o.dytb
                 made[o.grade] = made.get(o.grade, 0.0) + g
                 o.qty -= g
-                key = (id(o.customer), o.grade)
-                lot = lots.get(key)
+                lot = lots.get(o.key)
                 if lot is None:
-                    lots[key] = [o.customer, o.grade, o.product, g]
+                    lots[o.key] = [o.customer, o.grade, o.product, g]
                 else:
                     lot[3] += g
             if o.qty > 1e-9:
                 keep.append(o)
+            else:
+                o.live = False
         self.orders = keep
         if lots:
             self.sim.after(self.lead(), self._ship_all, list(lots.values()))
@@ -179,6 +185,17 @@ class MagnetPlant:
             self.fg[grade] += q
             self.produced[grade] += q
         self._smooth(used_ndpr, used_dytb, days)
+
+    def _cut_to_oxide(self, orders: list[MagnetOrder], give: list[float], prio: list[int]) -> None:
+        """Scale ``give`` down (in place) to what the oxide in stock can make, component by component."""
+        for comp in ("dytb", "ndpr"):
+            rec = [getattr(o, comp) for o in orders]
+            if sum(g * r for g, r in zip(give, rec, strict=True)) > self.oxide[comp]:
+                users = [i for i, r in enumerate(rec) if r > 0.0]
+                reqs = [give[i] * rec[i] for i in users]
+                ok = allocate(reqs, self.oxide[comp], self.rule, [prio[i] for i in users])
+                for i, r, q in zip(users, reqs, ok, strict=True):
+                    give[i] *= q / r if r > 0.0 else 0.0
 
     def _smooth(self, ndpr: float, dytb: float, days: float) -> None:
         # Exponential smoothing over ~8 campaigns: the plant plans on recent use (t/day).
