@@ -7,6 +7,7 @@ the scenario's start to its end are reported (the warm-up is not).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,32 @@ __all__ = ["SimulationResult"]
 
 
 _PERIODS = {"D": "D", "W": "W", "MS": "M", "M": "M", "ME": "M", "QS": "Q", "YS": "Y"}
+
+
+_METRIC_UNITS = {"tts_days": "days", "ttr_days": "days", "stockout_days": "days", "fill_rate": "share",
+                 "vehicles_planned": "vehicles", "vehicles_lost": "vehicles", "vehicles_lost_pct": "%",
+                 "peak_shortfall_t_per_day": "t magnet/day"}
+_METRIC_COLUMNS = ("automaker", "name", "region", "first_stockout", "tts_days", "ttr_days", "stockouts",
+                   "stockout_days", "fill_rate", "vehicles_planned", "vehicles_lost", "vehicles_lost_pct",
+                   "peak_shortfall_t_per_day")
+
+
+@functools.lru_cache(maxsize=64)
+def _periods(start: dt.date, end: dt.date, origin: dt.date, t_start: float,
+             alias: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Start of each reporting period and the period boundaries in simulation days (read-only).
+
+    Cached: every replication of a scenario has the same periods, and pandas' period
+    arithmetic costs about a millisecond.
+    """
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+    starts = pd.period_range(lo, pd.Timestamp(end), freq=alias).start_time
+    # a shipment counts in the period of its departure
+    t_hi = float((pd.Timestamp(hi) - pd.Timestamp(origin)) / pd.Timedelta(days=1))
+    edges = np.append((starts - pd.Timestamp(origin)) / pd.Timedelta(days=1), t_hi)
+    edges[0] = t_start
+    edges.flags.writeable = False
+    return starts, edges
 
 
 def _units(df: pd.DataFrame, **units: str) -> pd.DataFrame:
@@ -80,32 +107,93 @@ class SimulationResult:
         return [a["automaker"] for a in self._automakers]
 
     @cached_property
-    def _segments(self) -> dict[int, dict[str, np.ndarray]]:
-        by: dict[int, list[tuple[Any, ...]]] = {}
-        for rec in self.ledger.segments:
-            by.setdefault(rec[0], []).append(rec)
-        out = {}
-        for idx, recs in by.items():
-            out[idx] = {
-                "t": np.array([r[1] for r in recs]),
-                "stock": np.array([r[2] for r in recs], dtype=float),
-                "cons": np.array([r[3] for r in recs], dtype=float),
-                "built": np.array([r[4] for r in recs]),
-                "lost": np.array([r[5] for r in recs]),
-                "unmet": np.array([r[6] for r in recs]),
-            }
-        return out
+    def _segment_rows(self) -> tuple[list[tuple[Any, ...]], dict[int, np.ndarray]]:
+        """The ledger's segment records transposed into fields, and each automaker's row numbers.
 
-    def _cumulative(self, seg: dict[str, np.ndarray], key: str, at: np.ndarray) -> np.ndarray:
-        """Integral of a piecewise-constant rate from time 0 to each time in ``at``."""
-        t, rate = seg["t"], seg[key]
-        cum = np.concatenate([[0.0], np.cumsum(rate[:-1] * np.diff(t))])
-        k = np.searchsorted(t, at, side="right") - 1
-        k = np.clip(k, 0, len(t) - 1)
-        return cum[k] + rate[k] * (at - t[k])
+        One transpose and one stable sort replace a Python pass per field and automaker
+        (the records of one automaker keep their order).
+        """
+        recs = self.ledger.segments
+        if not recs:
+            return [], {}
+        fields = list(zip(*recs))
+        who = np.asarray(fields[0])
+        order = np.argsort(who, kind="stable")
+        groups = np.split(order, np.flatnonzero(np.diff(who[order])) + 1)
+        return fields, {int(who[g[0]]): g for g in groups}
+
+    @cached_property
+    def _segments(self) -> dict[int, dict[str, np.ndarray]]:
+        """Each automaker's segments as arrays t, lost, unmet (stocks: :attr:`_segment_stocks`)."""
+        fields, rows = self._segment_rows
+        if not rows:
+            return {}
+        n = len(fields[0])
+        cols = {name: np.fromiter(fields[j], float, n) for j, name in ((1, "t"), (5, "lost"), (6, "unmet"))}
+        return {idx: {name: col[g] for name, col in cols.items()} for idx, g in rows.items()}
+
+    @cached_property
+    def _segment_stocks(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Each automaker's stock and consumption rate per grade (segment, grade); only stock levels need them."""
+        fields, rows = self._segment_rows
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if not rows:
+            return out
+        try:  # one array for all automakers when they have the same number of grades
+            stock, cons = np.array(fields[2], dtype=float), np.array(fields[3], dtype=float)
+        except ValueError:
+            stock = cons = None
+        for idx, g in rows.items():
+            if stock is None or cons is None:
+                out[idx] = (np.array([fields[2][i] for i in g], dtype=float),
+                            np.array([fields[3][i] for i in g], dtype=float))
+            else:
+                out[idx] = (stock[g], cons[g])
+        return out
 
     def _day_bounds(self) -> np.ndarray:
         return np.arange(self.t_start, self.until + 0.5, 1.0)
+
+    def _dates(self) -> np.ndarray:
+        """The reported days (datetime64), as in :meth:`shortfall`."""
+        return self.date(self._day_bounds()[:-1]).to_numpy()
+
+    @cached_property
+    def _daily(self) -> tuple[np.ndarray, np.ndarray]:
+        """Vehicles lost and magnet demand unmet (t) per automaker (row, scenario order) and reported day.
+
+        Shared by :meth:`shortfall`, :meth:`metrics` and the ensemble record, so the
+        numbers have one code path and are computed once per result.
+        """
+        b = self._day_bounds()
+        lost = np.empty((len(self._automakers), max(len(b) - 1, 0)))
+        unmet = np.empty_like(lost)
+        for i, a in enumerate(self._automakers):
+            seg = self._segments[a["index"]]
+            t = seg["t"]
+            # integral of each piecewise-constant rate from time 0 to every day bound, differenced
+            k = np.clip(np.searchsorted(t, b, side="right") - 1, 0, len(t) - 1)
+            dt, since = np.diff(t), b - t[k]
+            for out, key in ((lost, "lost"), (unmet, "unmet")):
+                rate = seg[key]
+                cum = np.concatenate([[0.0], np.cumsum(rate[:-1] * dt)])
+                out[i] = np.diff(cum[k] + rate[k] * since)
+        return lost, unmet
+
+    def _cum_lost(self, planned: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Cumulative vehicles lost (and planned) per automaker and reported day.
+
+        A pandas grouped cumsum, like :meth:`shortfall` with other frequencies: it
+        compensates rounding (Kahan), so a plain ``numpy.cumsum`` would differ in the last bits.
+        """
+        lost = self._daily[0]
+        na, nd = lost.shape
+        codes = np.repeat(np.arange(na), nd)
+        cum = pd.Series(lost.ravel()).groupby(codes, sort=False).cumsum().to_numpy().reshape(na, nd)
+        if not planned:
+            return cum, None
+        vpd = np.repeat(np.array([a["vehicles_per_day"] for a in self._automakers]), nd)
+        return cum, pd.Series(vpd).groupby(codes, sort=False).cumsum().to_numpy().reshape(na, nd)
 
     # -- automaker tables ---------------------------------------------------------------
     def shortfall(self, freq: str = "D") -> pd.DataFrame:
@@ -122,26 +210,31 @@ class SimulationResult:
             date, automaker, demand_t, unmet_t, delivered_t, vehicles_planned,
             vehicles_lost, cum_vehicles_lost, cum_vehicles_lost_pct.
         """
-        b = self._day_bounds()
-        dates = self.date(b[:-1])
-        frames = []
-        for a in self._automakers:
-            seg = self._segments[a["index"]]
-            lost = np.diff(self._cumulative(seg, "lost", b))
-            unmet = np.diff(self._cumulative(seg, "unmet", b))
-            demand = np.full(len(lost), sum(a["demand_t_per_day"]))
-            planned = np.full(len(lost), a["vehicles_per_day"])
-            frames.append(pd.DataFrame({"date": dates, "automaker": a["automaker"], "demand_t": demand,
-                                        "unmet_t": unmet, "delivered_t": demand - unmet,
-                                        "vehicles_planned": planned, "vehicles_lost": lost}))
-        df = pd.concat(frames, ignore_index=True)
-        if freq != "D":
+        lost, unmet = self._daily
+        na, nd = lost.shape
+        ams = self._automakers
+        dates = self._dates()
+        # One block of days per automaker, in scenario order; built from whole columns
+        # (a frame per automaker and a concat cost more than the numbers).
+        demand = np.repeat(np.array([sum(a["demand_t_per_day"]) for a in ams]), nd)
+        unmet_t = unmet.ravel()
+        df = pd.DataFrame({"date": np.tile(dates, na),
+                           "automaker": np.repeat(np.array([a["automaker"] for a in ams], dtype=object), nd),
+                           "demand_t": demand, "unmet_t": unmet_t, "delivered_t": demand - unmet_t,
+                           "vehicles_planned": np.repeat(np.array([a["vehicles_per_day"] for a in ams]), nd),
+                           "vehicles_lost": lost.ravel()})
+        if freq == "D":
+            cum, cum_planned = self._cum_lost(planned=True)
+            df["cum_vehicles_lost"] = cum.ravel()
+            with np.errstate(divide="ignore", invalid="ignore"):  # no plan: NaN, as pandas gives
+                df["cum_vehicles_lost_pct"] = 100.0 * cum.ravel() / cum_planned.ravel()  # type: ignore[union-attr]
+        else:
             df = (df.groupby(["automaker", pd.Grouper(key="date", freq=freq)], sort=False)
                   .sum(numeric_only=True).reset_index()[["date", "automaker", "demand_t", "unmet_t",
                                                          "delivered_t", "vehicles_planned", "vehicles_lost"]])
-        g = df.groupby("automaker", sort=False)
-        df["cum_vehicles_lost"] = g["vehicles_lost"].cumsum()
-        df["cum_vehicles_lost_pct"] = 100.0 * df["cum_vehicles_lost"] / g["vehicles_planned"].cumsum()
+            g = df.groupby("automaker", sort=False)
+            df["cum_vehicles_lost"] = g["vehicles_lost"].cumsum()
+            df["cum_vehicles_lost_pct"] = 100.0 * df["cum_vehicles_lost"] / g["vehicles_planned"].cumsum()
         return _units(df, demand_t="t magnet", unmet_t="t magnet", delivered_t="t magnet",
                       vehicles_planned="vehicles", vehicles_lost="vehicles", cum_vehicles_lost="vehicles",
                       cum_vehicles_lost_pct="% of planned output since start")
@@ -152,9 +245,10 @@ class SimulationResult:
         rows = []
         for a in self._automakers:
             seg = self._segments[a["index"]]
+            stock, cons = self._segment_stocks[a["index"]]
             k = np.clip(np.searchsorted(seg["t"], b, side="right") - 1, 0, len(seg["t"]) - 1)
             for j, g in enumerate(a["grades"]):
-                s = np.maximum(seg["stock"][k, j] - seg["cons"][k, j] * (b - seg["t"][k]), 0.0)
+                s = np.maximum(stock[k, j] - cons[k, j] * (b - seg["t"][k]), 0.0)
                 d = a["demand_t_per_day"][j]
                 rows.append(pd.DataFrame({"date": self.date(b), "automaker": a["automaker"], "grade": g,
                                           "stock_t": s, "cover_days": s / d if d > 0 else np.nan}))
@@ -164,24 +258,35 @@ class SimulationResult:
                   .first().reset_index()[["date", "automaker", "grade", "stock_t", "cover_days"]])
         return _units(df, stock_t="t magnet", cover_days="days of full-production use")
 
+    @cached_property
+    def _stockout_spans(self) -> dict[int, list[tuple[float, float, float, float]]]:
+        """Stockouts per automaker index as (start, end, vehicles_lost, unmet_t), in days."""
+        return {a["index"]: self._find_intervals(a["index"]) for a in self._automakers}
+
     def _intervals(self, index: int) -> list[tuple[float, float, float, float]]:
         """Stockouts of one automaker as (start, end, vehicles_lost, unmet_t), in days."""
+        return list(self._stockout_spans[index])
+
+    def _find_intervals(self, index: int) -> list[tuple[float, float, float, float]]:
         seg = self._segments[index]
-        t = np.append(seg["t"], self.until)
+        t = np.append(seg["t"], self.until).tolist()
+        lost, unmet = seg["lost"].tolist(), seg["unmet"].tolist()
         out: list[list[float]] = []
-        for k in range(len(seg["t"])):
+        # Only segments losing output (or NaN) can open or extend a stockout; the others
+        # were skipped one by one before, so visiting just these gives the same intervals.
+        for k in np.flatnonzero(~(seg["lost"] <= 0.0)).tolist():
             a, b = t[k], t[k + 1]
-            if seg["lost"][k] <= 0.0 or b <= a:
+            if b <= a:
                 continue
             lo, hi = max(a, self.t_start), b
             if hi <= lo:
                 continue
             if out and abs(out[-1][1] - lo) < 1e-9:
                 out[-1][1] = hi
-                out[-1][2] += seg["lost"][k] * (hi - lo)
-                out[-1][3] += seg["unmet"][k] * (hi - lo)
+                out[-1][2] += lost[k] * (hi - lo)
+                out[-1][3] += unmet[k] * (hi - lo)
             else:
-                out.append([lo, hi, seg["lost"][k] * (hi - lo), seg["unmet"][k] * (hi - lo)])
+                out.append([lo, hi, lost[k] * (hi - lo), unmet[k] * (hi - lo)])
         return [(a, (math.inf if b >= self.until - 1e-9 else b), v, u) for a, b, v, u in out]
 
     def stockouts(self) -> pd.DataFrame:
@@ -207,47 +312,51 @@ class SimulationResult:
                  "end": pd.Timestamp(w["end"])} for w in self.parameters["disruptions"]]
         return pd.DataFrame(rows, columns=["id", "name", "start", "end"])
 
+    def _metric_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`metrics` (lists, first_stockout as datetime64[ns]); also the ensemble record's."""
+        windows = self.parameters["disruptions"]
+        w = windows[0] if windows else None
+        ds, de = (self.t(w["start"]), self.t(w["end"])) if w is not None else (math.nan, math.nan)
+        lost_all, unmet_all = self._daily
+        cols: dict[str, list[Any]] = {c: [] for c in _METRIC_COLUMNS}
+        for i, a in enumerate(self._automakers):
+            spans = [(s, e) for s, e, _, _ in self._stockout_spans[a["index"]]]
+            lost, unmet = lost_all[i], unmet_all[i]
+            days = len(lost)
+            planned_t = sum(a["demand_t_per_day"]) * days
+            planned_v = a["vehicles_per_day"] * days
+            if w is not None:
+                tts, ttr = time_to_survive(spans, ds), time_to_recover(spans, ds, de)
+            else:
+                tts = ttr = float("nan")
+            lost_sum = float(lost.sum())
+            for c, v in (
+                ("automaker", a["automaker"]), ("name", a["name"]), ("region", a["region"]),
+                ("first_stockout", self.date(spans[0][0]) if spans else pd.NaT),
+                ("tts_days", tts), ("ttr_days", ttr),
+                ("stockouts", len(spans)),
+                ("stockout_days", float(sum(min(e, self.until) - s for s, e in spans))),
+                ("fill_rate", 1.0 - float(unmet.sum()) / planned_t if planned_t > 0 else float("nan")),
+                ("vehicles_planned", planned_v),
+                ("vehicles_lost", lost_sum),
+                ("vehicles_lost_pct", 100.0 * lost_sum / planned_v if planned_v > 0 else float("nan")),
+                ("peak_shortfall_t_per_day", float(unmet.max()) if days else 0.0),
+            ):
+                cols[c].append(v)
+        out: dict[str, Any] = dict(cols)
+        out["first_stockout"] = pd.to_datetime(pd.Series(cols["first_stockout"], dtype=object)).to_numpy(
+            dtype="datetime64[ns]")
+        return out
+
     def metrics(self) -> pd.DataFrame:
         """Per automaker: first stockout, TTS, TTR, fill rate, vehicles lost, peak shortfall.
 
         TTS and TTR are measured against the scenario's first disruption window (NaN
         when it has none); ``inf`` means no stockout (TTS) or not recovered by the end (TTR).
         """
-        windows = self.parameters["disruptions"]
-        w = windows[0] if windows else None
-        b = self._day_bounds()
-        rows = []
-        for a in self._automakers:
-            seg = self._segments[a["index"]]
-            iv = self._intervals(a["index"])
-            spans = [(s, e) for s, e, _, _ in iv]
-            lost = np.diff(self._cumulative(seg, "lost", b))
-            unmet = np.diff(self._cumulative(seg, "unmet", b))
-            days = len(lost)
-            planned_t = sum(a["demand_t_per_day"]) * days
-            planned_v = a["vehicles_per_day"] * days
-            if w is not None:
-                ds, de = self.t(w["start"]), self.t(w["end"])
-                tts, ttr = time_to_survive(spans, ds), time_to_recover(spans, ds, de)
-            else:
-                tts = ttr = float("nan")
-            rows.append({
-                "automaker": a["automaker"], "name": a["name"], "region": a["region"],
-                "first_stockout": self.date(spans[0][0]) if spans else pd.NaT,
-                "tts_days": tts, "ttr_days": ttr,
-                "stockouts": len(spans),
-                "stockout_days": float(sum(min(e, self.until) - s for s, e in spans)),
-                "fill_rate": 1.0 - float(unmet.sum()) / planned_t if planned_t > 0 else float("nan"),
-                "vehicles_planned": planned_v,
-                "vehicles_lost": float(lost.sum()),
-                "vehicles_lost_pct": 100.0 * float(lost.sum()) / planned_v if planned_v > 0 else float("nan"),
-                "peak_shortfall_t_per_day": float(unmet.max()) if days else 0.0,
-            })
-        df = pd.DataFrame(rows)
-        df["first_stockout"] = pd.to_datetime(df["first_stockout"]).astype("datetime64[ns]")
-        return _units(df, tts_days="days", ttr_days="days", stockout_days="days", fill_rate="share",
-                      vehicles_planned="vehicles", vehicles_lost="vehicles", vehicles_lost_pct="%",
-                      peak_shortfall_t_per_day="t magnet/day")
+        df = pd.DataFrame(self._metric_columns())
+        df.attrs["units"] = dict(_METRIC_UNITS)
+        return df
 
     # -- trade and licences --------------------------------------------------------------
     def shipments(self) -> pd.DataFrame:
@@ -262,45 +371,62 @@ class SimulationResult:
             df[c] = self.date(df[c].to_numpy(dtype=float))
         return _units(df, quantity_t="t")
 
+    def _exports_grid(self, freq: str, origin: str | None) -> tuple[pd.DatetimeIndex, list[tuple[str, str, str]],
+                                                                      np.ndarray]:
+        """Period starts, routes (origin, destination, product; sorted) and tonnes (period, route).
+
+        The numbers of :meth:`exports`, also used by the ensemble record without a DataFrame.
+        """
+        alias = _PERIODS.get(freq)
+        if alias is None:
+            raise ValueError(f"freq {freq!r} is not supported; allowed: {', '.join(_PERIODS)}")
+        starts, edges = _periods(self.start, self.end, self.origin, self.t_start, alias)
+        n_periods = len(starts)
+        # One comprehension picks cross-border shipments (countries are properties: each is
+        # read once); the rest is numpy on those. Shipment order is kept throughout, so
+        # each period's sum adds up in the same order.
+        ships = self.ledger.shipments
+        if origin is None:
+            chosen = [s for s in ships if s.origin_country != s.dest_country]
+        else:
+            chosen = [s for s in ships if s.origin_country == origin and s.dest_country != origin]
+        t = np.array([s.t_departed for s in chosen], dtype=float)
+        inside = (edges[0] <= t) & (t < edges[-1])
+        if not inside.all():
+            chosen = [chosen[i] for i in np.flatnonzero(inside).tolist()]
+            t = t[inside]
+        # routes: codes of origin, destination and product combined (sorted by name below)
+        o_code, o_names = pd.factorize(np.array([origin] * len(chosen) if origin is not None
+                                                else [s.origin_country for s in chosen], dtype=object),
+                                       use_na_sentinel=False)
+        d_code, d_names = pd.factorize(np.array([s.dest_country for s in chosen], dtype=object),
+                                       use_na_sentinel=False)
+        product, products = pd.factorize(np.array([s.product for s in chosen], dtype=object),
+                                         use_na_sentinel=False)
+        nd, npr = len(d_names), len(products)
+        route, at = np.unique((o_code * nd + d_code) * npr + product, return_inverse=True)
+        keys = [(o_names[r // (nd * npr)], d_names[r // npr % nd], products[r % npr]) for r in route.tolist()]
+        # bincount adds each shipment in shipment order from 0.0, like the np.add.at it replaces
+        p = np.searchsorted(edges, t, side="right") - 1
+        grid = np.bincount(p * len(keys) + at.ravel(), weights=np.asarray([s.qty for s in chosen]),
+                           minlength=n_periods * len(keys)).reshape(n_periods, len(keys))
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        return starts, [keys[j] for j in order], grid[:, order]
+
     def exports(self, freq: str = "MS", origin: str | None = "China") -> pd.DataFrame:
         """Cross-border shipments by departure period, origin, destination and product (t).
 
         Comparable with customs data: a shipment counts when it departs (after its
         licence and customs). Periods with no shipment on a route show 0.
         """
-        alias = _PERIODS.get(freq)
-        if alias is None:
-            raise ValueError(f"freq {freq!r} is not supported; allowed: {', '.join(_PERIODS)}")
-        lo, hi = pd.Timestamp(self.start), pd.Timestamp(self.end) + pd.Timedelta(days=1)
-        periods = pd.period_range(lo, pd.Timestamp(self.end), freq=alias)
-        starts = periods.start_time
-        # period boundaries in simulation days; a shipment counts in the period of its departure
-        edges = np.append((starts - pd.Timestamp(self.origin)) / pd.Timedelta(days=1), self.t(hi))
-        edges[0] = self.t_start
-        keys: dict[tuple[str, str, str], int] = {}
-        idx, per, qty = [], [], []
-        for s in self.ledger.shipments:
-            t = s.t_departed
-            if not (edges[0] <= t < edges[-1]) or s.origin_country == s.dest_country:
-                continue
-            if origin is not None and s.origin_country != origin:
-                continue
-            k = keys.setdefault((s.origin_country, s.dest_country, s.product), len(keys))
-            idx.append(k)
-            per.append(t)
-            qty.append(s.qty)
-        grid = np.zeros((len(periods), len(keys)))
-        if qty:
-            p = np.searchsorted(edges, np.asarray(per), side="right") - 1
-            np.add.at(grid, (p, np.asarray(idx)), np.asarray(qty))
-        order = sorted(keys, key=lambda r: r)
-        cols = [keys[r] for r in order]
+        starts, order, grid = self._exports_grid(freq, origin)
+        n = len(starts)
         df = pd.DataFrame({
             "period": np.repeat(starts, len(order)),
-            "origin": [r[0] for r in order] * len(periods),
-            "destination": [r[1] for r in order] * len(periods),
-            "product": [r[2] for r in order] * len(periods),
-            "quantity_t": grid[:, cols].ravel() if cols else np.zeros(0),
+            "origin": [r[0] for r in order] * n,
+            "destination": [r[1] for r in order] * n,
+            "product": [r[2] for r in order] * n,
+            "quantity_t": grid.ravel() if order else np.zeros(0),
         })
         return _units(df, quantity_t="t")
 
