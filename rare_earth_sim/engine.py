@@ -152,7 +152,14 @@ class Model:
                 gc.enable()
         for a in self.automakers:
             a.close(self.until)
-        self.sim.ledger.applications.extend(self.controls.office.pending())
+        ledger = self.sim.ledger
+        ledger.applications.extend(self.controls.office.pending())
+        self.dispatcher.freeze()
+        ledger.close()
+        # The components form reference cycles (through the SimPy queue, orders, the
+        # export office...); keep the ledger out of them so that a result is freed by
+        # reference counting when dropped. The model's own cycles are small.
+        self.ledger, self.sim.ledger = ledger, None  # type: ignore[assignment]
 
 
 def build(scenario: Scenario, seed: int | np.random.SeedSequence | None = 0) -> Model:
@@ -186,6 +193,6 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = 0,
     model.run()
     elapsed = time.perf_counter() - t0
     if check:
-        model.sim.ledger.check_balance()
+        model.ledger.check_balance()
     return SimulationResult(scenario, seed if not isinstance(seed, np.random.SeedSequence) else None,
                             ss, realized, model, elapsed)

@@ -23,6 +23,7 @@ import argparse
 import concurrent.futures as cf
 import datetime as dt
 import functools
+import gc
 import json
 import logging
 import os
@@ -166,8 +167,19 @@ def replicate(scenario: Scenario, seed: int, index: int, keep: Keep = "series",
 
     if paths is None:
         paths = list(scenario.uncertain()["path"])
-    r = simulate(scenario, replication_seed(seed, index))
-    return encode_record(_record(r, index, keep, paths))
+    # The cyclic collector would only re-scan the run's records while they are alive
+    # (~20 ms a replication); once the result is dropped they are freed by reference
+    # counting (see Ledger.close), so the collector stays paused until then.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        r = simulate(scenario, replication_seed(seed, index))
+        blob = encode_record(_record(r, index, keep, paths))
+        del r
+    finally:
+        if was_enabled:
+            gc.enable()
+    return blob
 
 
 _SCENARIOS: dict[str, Scenario] = {}  # per worker process: unpickling validates, so do it once

@@ -54,6 +54,7 @@ class Ledger:
         self.quota_events: list[tuple[Any, ...]] = []
         self.sector_records: list[tuple[Any, ...]] = []
         self.events = 0
+        self.closed = False  # see close()
 
     def node(self, name: str, stage: str, stocks: Callable[[], dict[str, float]] | None = None) -> str:
         """Register a node (a stage's stock holder, or a source/sink boundary)."""
@@ -89,6 +90,23 @@ class Ledger:
             if a is None or b is None or m is None:
                 a, b, m = self._id(src), self._id(dst), self._id(material)
             self._flat.extend((t, a, b, m, qty))
+
+    def close(self) -> None:
+        """The run is over: keep the records as data and let go of the live components.
+
+        Each node's end stocks are read once and kept (``nodes`` then returns copies of
+        them), and the record lists are handed over to new lists while the components'
+        references to the old ones see them emptied. Afterwards nothing in the ledger
+        reaches a component, so when a result is dropped its records are freed at once by
+        reference counting instead of waiting for (and costing) a cyclic collection.
+        """
+        self.nodes = {name: (stage, None if stocks is None else dict(stocks()).copy)
+                      for name, (stage, stocks) in self.nodes.items()}
+        for name in ("segments", "shipments", "applications", "quota_events", "sector_records"):
+            records = getattr(self, name)
+            setattr(self, name, list(records))
+            records.clear()
+        self.closed = True
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         f = np.frombuffer(self._flat, dtype=float).reshape(-1, 5) if len(self._flat) else np.zeros((0, 5))

@@ -73,7 +73,7 @@ class SimulationResult:
         self.seed_entropy = seed_seq.entropy
         self.seed_spawn_key = tuple(seed_seq.spawn_key)
         self.parameters = realized
-        self.ledger = model.sim.ledger
+        self.ledger = model.ledger
         self.origin: dt.date = model.sim.origin
         self.start: dt.date = model.start
         self.end: dt.date = model.end

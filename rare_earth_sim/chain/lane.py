@@ -108,32 +108,45 @@ class Dispatcher:
         self.n = 0
         self.customs_node = sim.ledger.node("customs", self.customs_stage, self._customs_stocks)
         led = sim.ledger
-        self._put, self._id, self._customs_id = led.put, led.id, led.id(self.customs_node)
+        self._put, self._customs_id = led.put, led.id(self.customs_node)
         self._ids: dict[str, int] = {}  # node or product name -> ledger id
         self._routes: dict[tuple[Any, Any, str], Route] = {}
         self._shipments: list[Shipment] = sim.ledger.shipments
         self._env = sim.env
         self._arrival = (self._arrive,)  # the callbacks of every shipment's arrival event
+        self._frozen: dict[Any, dict[str, float]] | None = None  # stocks at the end, see freeze()
 
     # -- stocks for the mass balance ------------------------------------------------------
-    def _customs_stocks(self) -> dict[str, float]:
-        out: dict[str, float] = {}
+    def _stocks(self) -> dict[Any, dict[str, float]]:
+        """What is at customs (key None) and on each lane, from one pass over the shipments."""
+        if self._frozen is not None:
+            return self._frozen
+        out: dict[Any, dict[str, float]] = {None: {}}
         for s in self._shipments:
-            if s.status in _AT_CUSTOMS:
-                out[s.product] = out.get(s.product, 0.0) + s.qty
+            if s.status == "in_transit":
+                held = out.setdefault(s.route.lane, {})
+            elif s.status in _AT_CUSTOMS:
+                held = out[None]
+            else:
+                continue
+            held[s.product] = held.get(s.product, 0.0) + s.qty
         return out
 
+    def freeze(self) -> None:
+        """The run is over: compute the stocks once for every lane and customs."""
+        self._frozen = None
+        self._frozen = self._stocks()
+
+    def _customs_stocks(self) -> dict[str, float]:
+        return dict(self._stocks()[None])
+
     def _lane_stocks(self, lane: Lane) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for s in self._shipments:
-            if s.status == "in_transit" and s.route.lane is lane:
-                out[s.product] = out.get(s.product, 0.0) + s.qty
-        return out
+        return dict(self._stocks().get(lane, {}))
 
     def _nid(self, name: str) -> int:
         i = self._ids.get(name)
         if i is None:
-            i = self._ids[name] = self._id(name)
+            i = self._ids[name] = self.sim.ledger.id(name)
         return i
 
     def lane(self, origin: str, destination: str) -> Lane:
