@@ -55,6 +55,7 @@ class Ledger:
         self.sector_records: list[tuple[Any, ...]] = []
         self.events = 0
         self.closed = False  # see close()
+        self.lanes: dict[str, tuple[str, str]] = {}  # transport lane node -> (origin, destination country)
 
     def node(self, name: str, stage: str, stocks: Callable[[], dict[str, float]] | None = None) -> str:
         """Register a node (a stage's stock holder, or a source/sink boundary)."""

@@ -382,33 +382,24 @@ class SimulationResult:
             raise ValueError(f"freq {freq!r} is not supported; allowed: {', '.join(_PERIODS)}")
         starts, edges = _periods(self.start, self.end, self.origin, self.t_start, alias)
         n_periods = len(starts)
-        # One comprehension picks cross-border shipments (countries are properties: each is
-        # read once); the rest is numpy on those. Shipment order is kept throughout, so
-        # each period's sum adds up in the same order.
-        ships = self.ledger.shipments
-        if origin is None:
-            chosen = [s for s in ships if s.origin_country != s.dest_country]
-        else:
-            chosen = [s for s in ships if s.origin_country == origin and s.dest_country != origin]
-        t = np.array([s.t_departed for s in chosen], dtype=float)
-        inside = (edges[0] <= t) & (t < edges[-1])
-        if not inside.all():
-            chosen = [chosen[i] for i in np.flatnonzero(inside).tolist()]
-            t = t[inside]
-        # routes: codes of origin, destination and product combined (sorted by name below)
-        o_code, o_names = pd.factorize(np.array([origin] * len(chosen) if origin is not None
-                                                else [s.origin_country for s in chosen], dtype=object),
-                                       use_na_sentinel=False)
-        d_code, d_names = pd.factorize(np.array([s.dest_country for s in chosen], dtype=object),
-                                       use_na_sentinel=False)
-        product, products = pd.factorize(np.array([s.product for s in chosen], dtype=object),
-                                         use_na_sentinel=False)
-        nd, npr = len(d_names), len(products)
-        route, at = np.unique((o_code * nd + d_code) * npr + product, return_inverse=True)
-        keys = [(o_names[r // (nd * npr)], d_names[r // npr % nd], products[r % npr]) for r in route.tolist()]
-        # bincount adds each shipment in shipment order from 0.0, like the np.add.at it replaces
-        p = np.searchsorted(edges, t, side="right") - 1
-        grid = np.bincount(p * len(keys) + at.ravel(), weights=np.asarray([s.qty for s in chosen]),
+        # A departure is the flow of a consignment onto its lane, so exports are the
+        # ledger's flows onto cross-border lanes: whole-array work, no pass over shipments.
+        t, _src, dst, mat, q = self.ledger._columns()
+        ids, names = self.ledger._ids, self.ledger._names
+        lanes = [(ids[node], o, d) for node, (o, d) in self.ledger.lanes.items()
+                 if o != d and (origin is None or o == origin) and node in ids]
+        lane_of = np.full(len(names) + 1, -1, dtype=np.int64)
+        for k, (nid, _o, _d) in enumerate(lanes):
+            lane_of[nid] = k
+        which = lane_of[dst]
+        pick = np.flatnonzero((which >= 0) & (edges[0] <= t) & (t < edges[-1]))
+        which, m = which[pick], mat[pick]
+        # routes: (lane, product) pairs, named (origin, destination, product), sorted by name below
+        pair, at = np.unique(which * (len(names) + 1) + m, return_inverse=True)
+        keys = [(lanes[k // (len(names) + 1)][1], lanes[k // (len(names) + 1)][2], names[k % (len(names) + 1)])
+                for k in pair.tolist()]
+        p = np.searchsorted(edges, t[pick], side="right") - 1
+        grid = np.bincount(p * len(keys) + at.ravel(), weights=q[pick],
                            minlength=n_periods * len(keys)).reshape(n_periods, len(keys))
         order = sorted(range(len(keys)), key=keys.__getitem__)
         return starts, [keys[j] for j in order], grid[:, order]

@@ -85,6 +85,7 @@ class Lane:
         self.sim, self.id, self.origin, self.destination = sim, lane_id, origin, destination
         self.transit = transit
         self.node = sim.ledger.node(f"lane:{lane_id}", self.stage, lambda: stocks(self))
+        sim.ledger.lanes[self.node] = (origin, destination)  # exports are flows onto these
         self.node_id = sim.ledger.id(self.node)
 
 
