@@ -85,6 +85,7 @@ class Automaker:
         self._mats = [led.id(f"magnet_{g}") for g in grades]
         self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
         self._segments = led.segments
+        self._plans: dict[tuple[bool, ...], tuple[tuple[float, ...], float, float, float]] = {}
         self._recompute(0.0)
 
     # -- continuous state -----------------------------------------------------------------
@@ -125,7 +126,21 @@ class Automaker:
 
     def _recompute_short(self, t: float) -> None:
         """Some grade is out: stop the lines that need it, keep the others drawing stock."""
-        out = [s <= e for s, e in zip(self.stock, self._eps, strict=True)]
+        out = tuple([s <= e for s, e in zip(self.stock, self._eps, strict=True)])
+        plan = self._plans.get(out)
+        if plan is None:
+            plan = self._plans[out] = self._plan(out)
+        cons, built, lost, unmet = plan
+        self.cons = cons
+        self._segments.append((self.index, t, tuple(self.stock), cons, built, lost, unmet))
+        tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=_INF)
+        self.t_zero = t + tz
+        if self.t_zero < self.t_wake:
+            self._schedule(t, tz)
+
+    def _plan(self, out: tuple[bool, ...]) -> tuple[tuple[float, ...], float, float, float]:
+        """Consumption per grade (t/day) and vehicles built, lost, and unmet magnet demand
+        (t/day) while the grades flagged in ``out`` are out of stock (one plan per pattern)."""
         cons = [0.0] * len(self.grades)
         built = lost = unmet = 0.0
         for v, row, needs, tot in zip(self.vpd, self.tpv, self.needs, self.tpv_total, strict=True):
@@ -136,12 +151,7 @@ class Automaker:
                 built += v
                 for j in needs:
                     cons[j] += v * row[j]
-        self.cons = tuple(cons)
-        self._segments.append((self.index, t, tuple(self.stock), self.cons, built, lost, unmet))
-        tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=_INF)
-        self.t_zero = t + tz
-        if self.t_zero < self.t_wake:
-            self._schedule(t, tz)
+        return tuple(cons), built, lost, unmet
 
     def _schedule(self, t: float, tz: float) -> None:
         # One wake-up is pending at most. A delivery only moves the zero later: the pending
