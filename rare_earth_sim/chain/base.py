@@ -17,12 +17,12 @@ from ..scenario.model import stream
 __all__ = ["Sim", "sampler"]
 
 
-def _draws(dist: Distribution, rng: np.random.Generator, block: int) -> Iterator[float]:
-    # Blocks double up to 8192: a sampler used a few times draws little, a busy one pays
-    # the ~0.1 ms of a scipy ``rvs`` call rarely. The block sizes are a fixed sequence, so
+def _blocks(dist: Distribution, rng: np.random.Generator, block: int) -> Iterator[list[float]]:
+    # Blocks double up to 8192: a sampler used a few times draws little, a busy one
+    # rarely pays the fixed cost of a draw call. The block sizes are a fixed sequence, so
     # a seed still gives the same draws.
     while True:
-        yield from np.asarray(dist.sample(rng, size=block), dtype=float).tolist()
+        yield np.asarray(dist.sample(rng, size=block), dtype=float).tolist()
         block = min(2 * block, 8192)
 
 
@@ -35,7 +35,8 @@ def sampler(dist: Distribution, rng: np.random.Generator, block: int = 64) -> Ca
     """
     if isinstance(dist, Fixed):
         return itertools.repeat(dist.value).__next__
-    return _draws(dist, rng, block).__next__
+    # chain steps through each block's list in C and resumes the generator once a block
+    return itertools.chain.from_iterable(_blocks(dist, rng, block)).__next__
 
 
 def _fire(ev: "_Call") -> None:

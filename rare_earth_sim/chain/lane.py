@@ -27,14 +27,15 @@ _AT_CUSTOMS = frozenset({"licence_review", "halted", "refused", "customs"})
 class Route:
     """What every shipment of one product from one plant to one customer shares (made once)."""
 
-    __slots__ = ("controlled", "src", "lane", "mat", "dst", "origin", "origin_country", "dest_country",
-                 "rule_key", "licence_key")
+    __slots__ = ("controlled", "src", "lane", "lane_node", "transit", "mat", "dst", "origin", "origin_country",
+                 "dest_country", "rule_key", "licence_key")
 
     def __init__(self, controlled: bool, src: int, lane: Lane, mat: int, dst: int, origin: str,
                  origin_country: str, dest_country: str, rule_key: tuple[str, str],
                  licence_key: tuple[str, str]) -> None:
         self.controlled = controlled  # crosses the export control
         self.src, self.lane, self.mat, self.dst = src, lane, mat, dst  # ledger ids (node, node, material)
+        self.lane_node, self.transit = lane.node_id, lane.transit  # read for every shipment
         self.origin, self.origin_country, self.dest_country = origin, origin_country, dest_country
         self.rule_key, self.licence_key = rule_key, licence_key  # (product, country), (customer, product)
 
@@ -205,11 +206,11 @@ class Dispatcher:
 
     # -- moving ------------------------------------------------------------------------
     def _depart(self, s: Shipment, src: int, t: float, now: float) -> None:
-        lane = s.route.lane
+        r = s.route
         s.t_departed = t
         s.status = "in_transit"
-        self._put((t, src, lane.node_id, s.route.mat, s.qty))
-        delay = t - now + lane.transit()
+        self._put((t, src, r.lane_node, r.mat, s.qty))
+        delay = t - now + r.transit()
         s.callbacks = self._arrival  # type: ignore[assignment]
         self.sim.events += 1
         self._env.schedule(s, simpy.events.NORMAL, delay if delay > 0.0 else 0.0)
@@ -219,5 +220,5 @@ class Dispatcher:
         s.t_arrived = t
         s.status = "delivered"
         r = s.route
-        self._put((t, r.lane.node_id, r.dst, r.mat, s.qty))
+        self._put((t, r.lane_node, r.dst, r.mat, s.qty))
         s.customer.receive(t, s.product, s.qty)
