@@ -366,3 +366,27 @@ def test_import_has_no_side_effects() -> None:
             "assert not heavy, heavy\n"
             "assert mp.get_start_method(allow_none=True) is None\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_record_bytes_round_trip_and_old_npz_records_still_read() -> None:
+    """A record survives encoding exactly (every dtype the record uses, 0-d included), and
+    journals written with .npz records by earlier versions still decode."""
+    import io
+
+    from rare_earth_sim.ensemble_store import encode_record
+
+    rec = {"replication": np.int64(7), "automaker": np.array(["gm", "toyota"]),
+           "first_date": np.datetime64("2024-01-01T00:00:00", "ns"), "bits": np.packbits([1, 0, 1]),
+           "m__first_stockout": np.array(["2025-05-01", "NaT"], dtype="datetime64[ns]"),
+           "series": np.arange(12.0).reshape(4, 3), "nan": np.array([np.nan, np.inf])}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **rec)
+    for payload in (encode_record(rec), buf.getvalue()):
+        back = decode_record(payload)
+        assert list(back) == list(rec)
+        for k, v in rec.items():
+            a = np.asarray(v)
+            assert back[k].dtype == a.dtype and back[k].shape == a.shape, k
+            np.testing.assert_array_equal(back[k], a)
+    with pytest.raises(TypeError, match="dtype object"):
+        encode_record({"bad": np.array([{"a": 1}], dtype=object)})
