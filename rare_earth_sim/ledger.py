@@ -48,7 +48,7 @@ class Ledger:
         self._ids: dict[str, int] = {}
         self._names: list[str] = []
         self.nodes: dict[str, tuple[str, Callable[[], dict[str, float]] | None]] = {}
-        self.segments: list[tuple[Any, ...]] = []
+        self._segment_logs: dict[int, tuple[int, array]] = {}  # automaker -> (grades, flat log)
         self.shipments: list[Any] = []
         self.applications: list[tuple[Any, ...]] = []
         self.quota_events: list[tuple[Any, ...]] = []
@@ -103,11 +103,39 @@ class Ledger:
         """
         self.nodes = {name: (stage, None if stocks is None else dict(stocks()).copy)
                       for name, (stage, stocks) in self.nodes.items()}
-        for name in ("segments", "shipments", "applications", "quota_events", "sector_records"):
+        for name in ("shipments", "applications", "quota_events", "sector_records"):
             records = getattr(self, name)
             setattr(self, name, list(records))
             records.clear()
+        for index, (g, log) in self._segment_logs.items():
+            self._segment_logs[index] = (g, array("d", log))
+            del log[:]
         self.closed = True
+
+    # -- automaker segments ---------------------------------------------------------------
+    def segment_log(self, index: int, n_grades: int) -> array:
+        """The log automaker ``index`` extends with one row per state change:
+        ``t, stock per grade (t), consumption per grade (t/day), built, lost (vehicles/day),
+        unmet (t/day)`` (a flat array of doubles: no Python object per row)."""
+        log = array("d")
+        self._segment_logs[index] = (n_grades, log)
+        return log
+
+    def segment_arrays(self) -> dict[int, tuple[int, np.ndarray]]:
+        """Per automaker index: (number of grades, segments as rows of the :meth:`segment_log` layout)."""
+        return {i: (g, np.frombuffer(log, dtype=float).reshape(-1, 4 + 2 * g) if len(log)
+                    else np.zeros((0, 4 + 2 * g)))
+                for i, (g, log) in self._segment_logs.items()}
+
+    @property
+    def segments(self) -> list[tuple[Any, ...]]:
+        """All segments as ``(automaker, t, stocks, consumption, built, lost, unmet)`` tuples,
+        automaker by automaker in time order (a convenience view of :meth:`segment_arrays`)."""
+        out = []
+        for i, (g, a) in self.segment_arrays().items():
+            for row in a.tolist():
+                out.append((i, row[0], tuple(row[1:1 + g]), tuple(row[1 + g:1 + 2 * g]), *row[-3:]))
+        return out
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         f = np.frombuffer(self._flat, dtype=float).reshape(-1, 5) if len(self._flat) else np.zeros((0, 5))

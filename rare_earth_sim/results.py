@@ -107,49 +107,19 @@ class SimulationResult:
         return [a["automaker"] for a in self._automakers]
 
     @cached_property
-    def _segment_rows(self) -> tuple[list[tuple[Any, ...]], dict[int, np.ndarray]]:
-        """The ledger's segment records transposed into fields, and each automaker's row numbers.
-
-        One transpose and one stable sort replace a Python pass per field and automaker
-        (the records of one automaker keep their order).
-        """
-        recs = self.ledger.segments
-        if not recs:
-            return [], {}
-        fields = list(zip(*recs))
-        who = np.asarray(fields[0])
-        order = np.argsort(who, kind="stable")
-        groups = np.split(order, np.flatnonzero(np.diff(who[order])) + 1)
-        return fields, {int(who[g[0]]): g for g in groups}
-
-    @cached_property
     def _segments(self) -> dict[int, dict[str, np.ndarray]]:
-        """Each automaker's segments as arrays t, lost, unmet (stocks: :attr:`_segment_stocks`)."""
-        fields, rows = self._segment_rows
-        if not rows:
-            return {}
-        n = len(fields[0])
-        cols = {name: np.fromiter(fields[j], float, n) for j, name in ((1, "t"), (5, "lost"), (6, "unmet"))}
-        return {idx: {name: col[g] for name, col in cols.items()} for idx, g in rows.items()}
+        """Each automaker's segments as arrays t, lost, unmet (stocks: :attr:`_segment_stocks`).
+
+        Views of the ledger's per-automaker segment arrays: no conversion.
+        """
+        return {idx: {"t": a[:, 0], "lost": a[:, -2], "unmet": a[:, -1]}
+                for idx, (_g, a) in self.ledger.segment_arrays().items()}
 
     @cached_property
     def _segment_stocks(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Each automaker's stock and consumption rate per grade (segment, grade); only stock levels need them."""
-        fields, rows = self._segment_rows
-        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        if not rows:
-            return out
-        try:  # one array for all automakers when they have the same number of grades
-            stock, cons = np.array(fields[2], dtype=float), np.array(fields[3], dtype=float)
-        except ValueError:
-            stock = cons = None
-        for idx, g in rows.items():
-            if stock is None or cons is None:
-                out[idx] = (np.array([fields[2][i] for i in g], dtype=float),
-                            np.array([fields[3][i] for i in g], dtype=float))
-            else:
-                out[idx] = (stock[g], cons[g])
-        return out
+        return {idx: (a[:, 1:1 + g], a[:, 1 + g:1 + 2 * g])
+                for idx, (g, a) in self.ledger.segment_arrays().items()}
 
     def _day_bounds(self) -> np.ndarray:
         return np.arange(self.t_start, self.until + 0.5, 1.0)
