@@ -76,6 +76,12 @@ class Ledger:
         if record[4] > 0.0:
             self._flat.extend(record)
 
+    def put_many(self, t: Any, src: Any, dst: Any, mat: Any, qty: Any) -> None:
+        """Book many flows at once: arrays (or scalars, broadcast) of time, ids and tonnes (> 0)."""
+        rows = np.empty((len(qty), 5))
+        rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = t, src, dst, mat, qty
+        self._flat.frombytes(rows.tobytes())
+
     def _id(self, name: str) -> int:
         i = self._ids.get(name)
         if i is None:

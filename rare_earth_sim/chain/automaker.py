@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .base import Sim
 
 __all__ = ["Automaker"]
@@ -81,28 +83,27 @@ class Automaker:
         for g, s in zip(grades, self.stock, strict=True):
             sim.ledger.flow(0.0, "opening", self.node, f"magnet_{g}", s)
         led = sim.ledger
-        self._put, self._nid, self._sink = led.put, led.id(self.node), led.id("consumed")
+        self._put_many, self._nid, self._sink = led.put_many, led.id(self.node), led.id("consumed")
         self._mats = [led.id(f"magnet_{g}") for g in grades]
         self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
-        self._segment = led.segment_log(index, len(grades)).extend
+        self._log = led.segment_log(index, len(grades))
+        self._segment = self._log.extend
         self._plans: dict[tuple[bool, ...], tuple[tuple[float, ...], float, float, float]] = {}
         self._recompute(0.0)
 
     # -- continuous state -----------------------------------------------------------------
     def _update(self, t: float) -> None:
+        # Stocks fall at the consumption rates since the last update (never below zero).
+        # What was consumed is not booked here: close() books it per segment from the log.
         dt = t - self.t_u
         if dt > 0.0:
-            stock, put, nid, sink, mats = self.stock, self._put, self._nid, self._sink, self._mats
+            stock = self.stock
             j = 0
             for c in self.cons:
                 if c > 0.0:
                     q = c * dt
                     s = stock[j]
-                    if q > s:  # floating-point at a scheduled zero
-                        q = s
-                    if q > 0.0:
-                        stock[j] = s - q
-                        put((t, nid, sink, mats[j], q))
+                    stock[j] = s - q if q < s else 0.0
                 j += 1
         self.t_u = t
 
@@ -176,7 +177,6 @@ class Automaker:
         # (Without this, a residue of ~1e-12 t could re-schedule a zero-delay wake-up forever.)
         for j, c in enumerate(self.cons):
             if c > 0.0 and 0.0 < self.stock[j] <= c * 1e-9 * (1.0 + t):
-                self._put((t, self._nid, self._sink, self._mats[j], self.stock[j]))
                 self.stock[j] = 0.0
         self._recompute(t)
 
@@ -206,5 +206,20 @@ class Automaker:
                 plant.order(self, g, q * share, self.priority, t)
 
     def close(self, t: float) -> None:
-        """Bring stocks up to the end of the run."""
+        """Bring stocks up to the end of the run (``t``) and book what was consumed.
+
+        Consumption is booked once, from the segment log: in each segment a grade is used
+        at its rate for the segment's length, all of it when the next segment finds it at
+        zero (a stockout, or a residue the clock cannot resolve). This equals the stock
+        drawn down between events (to rounding), so the mass balance checks the log.
+        """
         self._update(t)
+        g = len(self.grades)
+        log = np.frombuffer(self._log, dtype=float).reshape(-1, 4 + 2 * g)
+        t0, stock, cons = log[:, 0], log[:, 1:1 + g], log[:, 1 + g:1 + 2 * g]
+        t1 = np.append(t0[1:], t)
+        after = np.vstack([stock[1:], np.asarray(self.stock, dtype=float)[None, :]])
+        used = np.where(after == 0.0, stock, np.minimum(cons * (t1 - t0)[:, None], stock))
+        k, j = np.nonzero(used > 0.0)
+        self._put_many(t1[k], self._nid, self._sink, np.asarray(self._mats, dtype=float)[j], used[k, j])
+        del log, t0, stock, cons  # release the views: the log is an array.array
