@@ -87,7 +87,7 @@ class Automaker:
         self._mats = [led.id(f"magnet_{g}") for g in grades]
         self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
         self._log = led.segment_log(index, len(grades))
-        self._segment = self._log.extend
+        self._segment = self._log.fromlist  # from a list display: ~3x faster than extend(tuple)
         self._plans: dict[tuple[bool, ...], tuple[tuple[float, ...], float, float, float]] = {}
         self._recompute(0.0)
 
@@ -120,7 +120,7 @@ class Automaker:
             if x < tz:
                 tz = x
         self.cons = self.demand
-        self._segment((t, *stock, *self.demand, self.vehicles_per_day, 0.0, 0.0))
+        self._segment([t, *stock, *self.demand, self.vehicles_per_day, 0.0, 0.0])
         self.t_zero = t + tz
         if self.t_zero < self.t_wake:
             self._schedule(t, tz)
@@ -133,7 +133,7 @@ class Automaker:
             plan = self._plans[out] = self._plan(out)
         cons, built, lost, unmet = plan
         self.cons = cons
-        self._segment((t, *self.stock, *cons, built, lost, unmet))
+        self._segment([t, *self.stock, *cons, built, lost, unmet])
         tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=_INF)
         self.t_zero = t + tz
         if self.t_zero < self.t_wake:

@@ -178,13 +178,13 @@ class Dispatcher:
         s = Shipment(n, product, qty, customer, t, r)
         self._shipments.append(s)
         if r.controlled:
-            self._put((t, r.src, self._customs_id, r.mat, qty))
+            self._put([t, r.src, self._customs_id, r.mat, qty])
             self.controls.declare(s, t)  # type: ignore[union-attr]
             return s
         # departs at once (the body of _depart, inlined on the busiest path)
         s.t_departed = t
         s.status = "in_transit"
-        self._put((t, r.src, r.lane_node, r.mat, qty))
+        self._put([t, r.src, r.lane_node, r.mat, qty])
         s.callbacks = self._arrival  # type: ignore[assignment]
         self.sim.events += 1
         d = r.transit()
@@ -217,7 +217,7 @@ class Dispatcher:
         r = s.route
         s.t_departed = t
         s.status = "in_transit"
-        self._put((t, src, r.lane_node, r.mat, s.qty))
+        self._put([t, src, r.lane_node, r.mat, s.qty])
         delay = t - now + r.transit()
         s.callbacks = self._arrival  # type: ignore[assignment]
         self.sim.events += 1
@@ -228,5 +228,5 @@ class Dispatcher:
         s.t_arrived = t
         s.status = "delivered"
         r = s.route
-        self._put((t, r.lane_node, r.dst, r.mat, s.qty))
+        self._put([t, r.lane_node, r.dst, r.mat, s.qty])
         s.customer.receive(t, s.product, s.qty)

@@ -59,7 +59,7 @@ class Mine:
             qty = min(qty, self.quota.allowance(self.kind, t, days) * self.quota_share)
             self.quota.use(self.kind, t, qty)
         if qty > 0.0:
-            self._put((t, self._ground, self._nid, self._mat, qty))
+            self._put([t, self._ground, self._nid, self._mat, qty])
         self.mined += qty
         self.stock += qty
         self.stock -= self.lane.send(t, self._nid, self.material, self._mat, self.stock)

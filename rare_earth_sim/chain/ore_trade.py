@@ -54,7 +54,7 @@ class OreLane:
         qty = offered * (1.0 - self.blocked_share(t))
         if qty <= 0.0:
             return 0.0
-        self._put((t, src, self._nid, mat, qty))
+        self._put([t, src, self._nid, mat, qty])
         self.in_transit[material] = self.in_transit.get(material, 0.0) + qty
         self.sim.after(self.transit(), self._arrive, material, mat, qty)
         return qty
@@ -63,5 +63,5 @@ class OreLane:
         t = self.sim.env.now
         self.in_transit[material] -= qty
         counts = (not self.imported) or t >= self.quota_from
-        self._put((t, self._nid, self._to, mat, qty))
+        self._put([t, self._nid, self._to, mat, qty])
         self.to.receive_feed(material, qty, counts)

@@ -11,6 +11,7 @@ year. A late batch therefore stops producers once the earlier allowance is used 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,9 @@ class QuotaSchedule:
             "smelting": spec["provisional_smelting_t_per_year"],
         }
         self.years: dict[int, _Year] = {}
+        # simulation day of 1 January of each year from the origin's on (grown on demand)
+        self._first_year = sim.origin.year
+        self._year_starts = [sim.t(dt.date(sim.origin.year, 1, 1))]
         self.batches = [
             Batch(b["id"], b["year"], sim.t(b["issued"]) + b["delay_days"], b["mining_t"],
                   b["rock_share"], b["smelting_t"], b["disclosed"])
@@ -80,13 +84,19 @@ class QuotaSchedule:
         self.sim.ledger.quota_events.append(
             (self.sim.env.now, b.id, b.year, b.mining_t, b.rock_share, b.smelting_t, b.disclosed))
 
+    def _calendar_year(self, t: float) -> int:
+        """The calendar year of simulation time ``t`` (days), by bisection on year starts."""
+        while t >= self._year_starts[-1]:  # extend the table as the run goes on
+            self._year_starts.append(self.sim.t(dt.date(self._first_year + len(self._year_starts), 1, 1)))
+        return self._first_year + bisect_right(self._year_starts, t) - 1
+
     def allowance(self, kind: str, t: float, dt_days: float) -> float:
         """Tonnes of REO that ``kind`` may use in ``[t, t + dt_days)`` (paced)."""
-        day = self.sim.origin + dt.timedelta(days=t)
-        y = self._year(day.year)
+        year = self._calendar_year(t)
+        y = self._year(year)
         if not y.any_issued:
             return self.provisional[kind] * dt_days / 365.0
-        end_of_year = self.sim.t(dt.date(day.year + 1, 1, 1))
+        end_of_year = self._year_starts[year + 1 - self._first_year]  # exists: _calendar_year grew the table
         left = max(end_of_year - t, dt_days)
         remaining = max(y.issued[kind] - y.used[kind], 0.0)
         # Producers keep their expected (provisional) pace while the issued allowance
@@ -96,5 +106,4 @@ class QuotaSchedule:
 
     def use(self, kind: str, t: float, qty: float) -> None:
         """Count ``qty`` t against the allowance of the year containing ``t``."""
-        day = self.sim.origin + dt.timedelta(days=t)
-        self._year(day.year).used[kind] += qty
+        self._year(self._calendar_year(t)).used[kind] += qty

@@ -51,7 +51,7 @@ class Sector:
 
     def receive(self, t: float, product: str, qty: float) -> None:
         self.received += qty
-        self._put((t, self._nid, self._sink, self._mat[product], qty))
+        self._put([t, self._nid, self._sink, self._mat[product], qty])
         self._records.append((self.id, t, product, qty, "received"))
 
     def cancel(self, product: str, qty: float) -> None:
