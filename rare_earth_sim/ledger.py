@@ -1,6 +1,6 @@
 """The event ledger: every flow of material and every state change, as records.
 
-Components book flows here as they happen (plain tuples appended to lists: this is the
+Components book flows here as they happen (numbers appended to flat arrays: this is the
 simulation's hot path). Everything users see — daily shortfall, monthly exports,
 stockouts, the mass balance — is derived from these records afterwards.
 """
@@ -42,8 +42,8 @@ class Ledger:
         # so the run makes no garbage and the balance is a few numpy reductions.
         self._flat = array("d")
         # put([t, from_id, to_id, material_id, tonnes]) books a flow with one C call, for
-        # the hottest paths (a shipment's legs); the caller ensures tonnes > 0, which
-        # book() checks. array.fromlist of a list display costs about half of extend(tuple).
+        # the hottest paths (a shipment's legs); the caller ensures tonnes > 0.
+        # array.fromlist of a list display costs about half of array.extend of a tuple.
         self.put: Callable[[list[float]], None] = self._flat.fromlist
         self._ids: dict[str, int] = {}
         self._names: list[str] = []
@@ -65,16 +65,8 @@ class Ledger:
         return name
 
     def id(self, name: str) -> int:
-        """The interned id of a node or material name (for :meth:`book` on hot paths)."""
+        """The interned id of a node or material name (for :attr:`put` on hot paths)."""
         return self._id(name)
-
-    def book(self, record: tuple[float, int, int, int, float]) -> None:
-        """Book a flow given as ``(t, from_id, to_id, material_id, tonnes)`` (ids from :meth:`id`).
-
-        The hot-path twin of :meth:`flow`: components intern their names once.
-        """
-        if record[4] > 0.0:
-            self._flat.extend(record)
 
     def put_many(self, t: Any, src: Any, dst: Any, mat: Any, qty: Any) -> None:
         """Book many flows at once: arrays (or scalars, broadcast) of time, ids and tonnes (> 0)."""
