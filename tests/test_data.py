@@ -282,14 +282,14 @@ def test_demand_by_sector_resolves_same() -> None:
 
 
 def _patch_file(monkeypatch: pytest.MonkeyPatch, target: str, edit) -> None:
-    """Make ``data._read_text(target)`` return an edited copy of the file."""
-    original = data._read_text
+    """Make ``data._read._read_text(target)`` return an edited copy of the file."""
+    original = data._read._read_text
 
     def fake(name: str) -> str:
         text = original(name)
         return edit(text) if name == target else text
 
-    monkeypatch.setattr(data, "_read_text", fake)
+    monkeypatch.setattr(data._read, "_read_text", fake)
 
 
 def test_malformed_number_names_file_and_column(monkeypatch: pytest.MonkeyPatch) -> None:
