@@ -20,7 +20,8 @@ import pytest
 import rare_earth_sim as res
 from rare_earth_sim.ensemble_store import JOURNAL, read_journal
 
-R, SEED, NAME = 8, 11, "export-halt-2025"
+R, SEED, NAME = 10, 11, "export-halt-2025"
+PACE_S = 0.25  # each replication in the child takes at least this long (see _start)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,18 @@ def uninterrupted() -> res.EnsembleResult:
 
 
 def _start(store: Path) -> subprocess.Popen[str]:
-    code = (f"import rare_earth_sim as res\n"
+    # A replication takes ~0.1 s, so a run of R would be over before the test could interrupt
+    # it. The child paces each replication to >= PACE_S: the interruption then lands with
+    # replications still to do however fast the engine gets (the worker processes are
+    # forked from the child and inherit the paced function; results are unchanged).
+    code = (f"import time\n"
+            f"import rare_earth_sim as res\n"
+            f"import rare_earth_sim.ensemble as e\n"
+            f"real = e.replicate\n"
+            f"def paced(*a, **k):\n"
+            f"    time.sleep({PACE_S})\n"
+            f"    return real(*a, **k)\n"
+            f"e.replicate = paced\n"
             f"ens = res.run_ensemble({NAME!r}, {R}, seed={SEED}, executor=2, progress=False, store={str(store)!r})\n"
             f"print('finished', len(ens), ens.complete, flush=True)\n")
     # its own session: a process group holding the run and its workers, as a shell job would
