@@ -106,8 +106,9 @@ class Ledger:
             setattr(self, name, list(records))
             records.clear()
         for index, (g, log) in self._segment_logs.items():
+            # a copy of its own (the automaker's log is left as it is: never resized
+            # here, so no buffer view anyone still holds can make this fail)
             self._segment_logs[index] = (g, array("d", log))
-            del log[:]
         self.closed = True
 
     # -- automaker segments ---------------------------------------------------------------
@@ -120,10 +121,18 @@ class Ledger:
         return log
 
     def segment_arrays(self) -> dict[int, tuple[int, np.ndarray]]:
-        """Per automaker index: (number of grades, segments as rows of the :meth:`segment_log` layout)."""
-        return {i: (g, np.frombuffer(log, dtype=float).reshape(-1, 4 + 2 * g) if len(log)
-                    else np.zeros((0, 4 + 2 * g)))
-                for i, (g, log) in self._segment_logs.items()}
+        """Per automaker index: (number of grades, segments as rows of the :meth:`segment_log` layout).
+
+        After :meth:`close` these are read-only views of the ledger's own copies (never
+        resized); before, copies (a view would stop the log from growing).
+        """
+        out = {}
+        for i, (g, log) in self._segment_logs.items():
+            a = np.frombuffer(log, dtype=float) if self.closed and len(log) else np.array(log, dtype=float)
+            if self.closed:
+                a.flags.writeable = False
+            out[i] = (g, a.reshape(-1, 4 + 2 * g))
+        return out
 
     @property
     def segments(self) -> list[tuple[Any, ...]]:

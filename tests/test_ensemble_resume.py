@@ -34,7 +34,11 @@ def _start(store: Path) -> subprocess.Popen[str]:
     # it. The child paces each replication to >= PACE_S: the interruption then lands with
     # replications still to do however fast the engine gets (the worker processes are
     # forked from the child and inherit the paced function; results are unchanged).
-    code = (f"import time\n"
+    # A job started in the background by a non-interactive shell (as CI scripts may be)
+    # inherits SIGINT ignored, and so would the child: give it Python's default handler,
+    # as a foreground job in a terminal has.
+    code = (f"import signal, time\n"
+            f"signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             f"import rare_earth_sim as res\n"
             f"import rare_earth_sim.ensemble as e\n"
             f"real = e.replicate\n"

@@ -215,11 +215,12 @@ class Automaker:
         """
         self._update(t)
         g = len(self.grades)
-        log = np.frombuffer(self._log, dtype=float).reshape(-1, 4 + 2 * g)
+        # a copy, not a view: a buffer view would pin the log (array.array cannot be
+        # resized while exporting its buffer), and the ledger takes the log over at close
+        log = np.array(self._log, dtype=float).reshape(-1, 4 + 2 * g)
         t0, stock, cons = log[:, 0], log[:, 1:1 + g], log[:, 1 + g:1 + 2 * g]
         t1 = np.append(t0[1:], t)
         after = np.vstack([stock[1:], np.asarray(self.stock, dtype=float)[None, :]])
         used = np.where(after == 0.0, stock, np.minimum(cons * (t1 - t0)[:, None], stock))
         k, j = np.nonzero(used > 0.0)
         self._put_many(t1[k], self._nid, self._sink, np.asarray(self._mats, dtype=float)[j], used[k, j])
-        del log, t0, stock, cons  # release the views: the log is an array.array
