@@ -76,8 +76,9 @@ def encode_record(record: Mapping[str, np.ndarray]) -> bytes:
     """
     arrays = [(k, np.asarray(v)) for k, v in record.items()]
     for k, a in arrays:
-        if a.dtype.hasobject:
-            raise TypeError(f"record field {k!r} has dtype object; records hold numpy values only")
+        if a.dtype.hasobject or a.dtype.kind == "V":
+            raise TypeError(f"record field {k!r} has dtype {a.dtype} (object or structured); records hold "
+                            "plain numpy values only")
     head = json.dumps([(k, a.dtype.str, a.shape) for k, a in arrays]).encode()
     body = zlib.compress(b"".join(a.tobytes() for _, a in arrays), 1)
     return _RECORD_MAGIC + struct.pack("<I", len(head)) + head + body

@@ -91,13 +91,15 @@ class Ledger:
             self._flat.fromlist([t, a, b, m, qty])
 
     def close(self) -> None:
-        """The run is over: keep the records as data and let go of the live components.
+        """The run is over: keep the records as data, out of the components' reference cycles.
 
         Each node's end stocks are read once and kept (``nodes`` then returns copies of
         them), and the record lists are handed over to new lists while the components'
-        references to the old ones see them emptied. Afterwards nothing in the ledger
-        reaches a component, so when a result is dropped its records are freed at once by
-        reference counting instead of waiting for (and costing) a cyclic collection.
+        references to the old ones see them emptied. Records still point at components
+        (a shipment at its customer and route), but after the model drops its ledger no
+        component's reference cycle leads back to the ledger, so when a result is dropped
+        its records are freed at once by reference counting instead of waiting for (and
+        costing) a cyclic collection (tests/test_properties.py checks this).
         """
         self.nodes = {name: (stage, None if stocks is None else dict(stocks()).copy)
                       for name, (stage, stocks) in self.nodes.items()}

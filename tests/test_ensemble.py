@@ -388,5 +388,7 @@ def test_record_bytes_round_trip_and_old_npz_records_still_read() -> None:
             a = np.asarray(v)
             assert back[k].dtype == a.dtype and back[k].shape == a.shape, k
             np.testing.assert_array_equal(back[k], a)
-    with pytest.raises(TypeError, match="dtype object"):
+    with pytest.raises(TypeError, match="object or structured"):
         encode_record({"bad": np.array([{"a": 1}], dtype=object)})
+    with pytest.raises(TypeError, match="object or structured"):
+        encode_record({"bad": np.zeros(2, dtype=[("a", "f8"), ("b", "i4")])})

@@ -37,7 +37,10 @@ def _start(store: Path) -> subprocess.Popen[str]:
     # A job started in the background by a non-interactive shell (as CI scripts may be)
     # inherits SIGINT ignored, and so would the child: give it Python's default handler,
     # as a foreground job in a terminal has.
-    code = (f"import signal, time\n"
+    # The pacing reaches the workers because they are forked from the child: ask for fork
+    # (the default on Linux up to Python 3.13; forkserver from 3.14).
+    code = (f"import multiprocessing, signal, time\n"
+            f"multiprocessing.set_start_method('fork', force=True)\n"
             f"signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             f"import rare_earth_sim as res\n"
             f"import rare_earth_sim.ensemble as e\n"

@@ -335,3 +335,47 @@ def test_adding_an_automaker_does_not_shift_other_streams() -> None:
     p1, p2 = sc.realize(np.random.SeedSequence(4)), sc2.realize(np.random.SeedSequence(4))
     assert p1["simulation"] == p2["simulation"]
     assert p1["demand"]["automakers"] == p2["demand"]["automakers"][:-1]
+
+
+def test_a_dropped_result_is_freed_without_the_cycle_collector(builtin_runs: dict[str, res.SimulationResult]) -> None:
+    """Ledger.close() keeps the ledger out of the components' reference cycles, so an
+    ensemble worker (collector paused) frees each run's records as soon as it drops them."""
+    import gc
+    import weakref
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        r = res.simulate(HALT, seed=5)
+        ledger = weakref.ref(r.ledger)
+        del r
+        assert ledger() is None, [type(x).__name__ for x in gc.get_referrers(ledger())]
+    finally:
+        if was:
+            gc.enable()
+
+
+@pytest.mark.parametrize("name", ["baseline-2024", "export-halt-2025"])
+@pytest.mark.parametrize(("freq", "origin"), [("MS", "China"), ("W", None), ("QS", "Japan")])
+def test_exports_equal_the_departed_shipments(builtin_runs: dict[str, res.SimulationResult], name: str,
+                                              freq: str, origin: str | None) -> None:
+    """exports() reads the ledger's flows onto cross-border lanes; recount it from the
+    shipments themselves (departure date, countries, quantity), independently."""
+    r = builtin_runs[name]
+    ex = r.exports(freq, origin)
+    starts = pd.DatetimeIndex(ex["period"].unique()).sort_values()
+    edges = np.append(np.asarray([r.t(d.date()) for d in starts]), r.until)
+    edges[0] = r.t_start
+    want: dict[tuple[pd.Timestamp, str, str, str], float] = {}
+    for s in r.ledger.shipments:
+        if s.origin_country == s.dest_country or (origin is not None and s.origin_country != origin):
+            continue
+        if not edges[0] <= s.t_departed < edges[-1]:
+            continue
+        p = starts[int(np.searchsorted(edges, s.t_departed, side="right")) - 1]
+        key = (p, s.origin_country, s.dest_country, s.product)
+        want[key] = want.get(key, 0.0) + s.qty
+    got = {(row.period, row.origin, row.destination, row.product): row.quantity_t
+           for row in ex.itertuples() if row.quantity_t > 0.0}
+    assert got.keys() == want.keys()
+    assert all(got[k] == pytest.approx(want[k], rel=1e-12) for k in got)

@@ -51,3 +51,12 @@ def test_sampler_blocks_equal_one_long_draw(name: str, params: dict[str, float])
 def test_fixed_sampler_returns_its_value() -> None:
     draw = sampler(Fixed(2.5), np.random.default_rng(0))
     assert [draw() for _ in range(3)] == [2.5, 2.5, 2.5]
+
+
+@pytest.mark.parametrize(("name", "params"), [("lognorm", {"s": 0.0}), ("norm", {"scale": -2.0}),
+                                              ("triang", {"c": 2.0}), ("gamma", {"a": -1.0})])
+def test_invalid_parameters_still_raise_as_scipy_does(name: str, params: dict[str, float]) -> None:
+    """A Distribution built directly (not through a scenario file) with parameters scipy
+    rejects must not sample silently through the fast path."""
+    with pytest.raises(ValueError):
+        Distribution(name, params).sample(np.random.default_rng(0), size=5)

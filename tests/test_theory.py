@@ -277,6 +277,12 @@ def test_segments_and_consumption_flows_agree() -> None:
     consumed = sum(q for _t, _src, dst, _m, q in sim.ledger.flows if dst == "consumed")
     assert consumed + unmet == pytest.approx(a.demand[0] * days, rel=1e-9)
     assert unmet > 0.1 * a.demand[0] * days
+    # Consumption is booked from the segment log; check it against what the automaker's
+    # running stock says independently: opening + received - consumed = stock at the end.
+    opening = sum(q for _t, src, _dst, _m, q in sim.ledger.flows if src == "opening")
+    supplier = a.suppliers[0][0]
+    received = supplier.ordered - a.on_order[0]
+    assert opening + received - consumed == pytest.approx(a.stock[0], abs=1e-9 * opening)
 
 
 def test_automaker_fill_rate_does_not_depend_on_the_phase_or_scale() -> None:

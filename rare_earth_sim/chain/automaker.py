@@ -50,7 +50,6 @@ class Automaker:
     def __init__(self, sim: Sim, spec: dict[str, Any], kg: dict[str, dict[str, float]],
                  suppliers: list[tuple[Any, float]], index: int) -> None:
         self.sim, self.id, self.index = sim, spec["id"], index
-        self._env = sim.env
         self.name = spec["name"] or spec["id"]
         self.region, self.country = spec["region"], spec["country"]
         self.priority = spec["priority"]
@@ -83,7 +82,7 @@ class Automaker:
         for g, s in zip(grades, self.stock, strict=True):
             sim.ledger.flow(0.0, "opening", self.node, f"magnet_{g}", s)
         led = sim.ledger
-        self._put_many, self._nid, self._sink = led.put_many, led.id(self.node), led.id("consumed")
+        self._nid, self._sink = led.id(self.node), led.id("consumed")
         self._mats = [led.id(f"magnet_{g}") for g in grades]
         self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
         self._log = led.segment_log(index, len(grades))
@@ -208,19 +207,38 @@ class Automaker:
     def close(self, t: float) -> None:
         """Bring stocks up to the end of the run (``t``) and book what was consumed.
 
-        Consumption is booked once, from the segment log: in each segment a grade is used
-        at its rate for the segment's length, all of it when the next segment finds it at
-        zero (a stockout, or a residue the clock cannot resolve). This equals the stock
-        drawn down between events (to rounding), so the mass balance checks the log.
+        Consumption is booked once, from the segment log, day by day: in each segment a
+        grade is used at its rate until the segment ends or the grade runs out (all of it
+        when the next segment finds it at zero: a stockout, or a residue the clock cannot
+        resolve). What falls in day ``[d, d + 1)`` is booked at ``d``, so totals over whole
+        days (any reporting period) are exact; the sum equals the stock drawn down between
+        events (to rounding), which the mass balance checks against the running stock.
         """
         self._update(t)
         g = len(self.grades)
         # a copy, not a view: a buffer view would pin the log (array.array cannot be
-        # resized while exporting its buffer), and the ledger takes the log over at close
+        # resized while exporting its buffer)
         log = np.array(self._log, dtype=float).reshape(-1, 4 + 2 * g)
         t0, stock, cons = log[:, 0], log[:, 1:1 + g], log[:, 1 + g:1 + 2 * g]
         t1 = np.append(t0[1:], t)
         after = np.vstack([stock[1:], np.asarray(self.stock, dtype=float)[None, :]])
         used = np.where(after == 0.0, stock, np.minimum(cons * (t1 - t0)[:, None], stock))
-        k, j = np.nonzero(used > 0.0)
-        self._put_many(t1[k], self._nid, self._sink, np.asarray(self._mats, dtype=float)[j], used[k, j])
+        edges = np.append(np.arange(np.floor(t0[0]), t), t)  # day starts, then the end
+        times, mats, qty = [], [], []
+        for j in range(g):
+            # cumulative use: rises at the rate from each segment's start until its use is done
+            with np.errstate(divide="ignore", invalid="ignore"):
+                done = np.where(cons[:, j] > 0.0, t0 + used[:, j] / cons[:, j], t0)
+            done = np.clip(done, t0, t1)
+            cum = np.concatenate([[0.0], np.cumsum(used[:, j])])
+            x = np.column_stack([t0, done]).ravel()
+            y = np.column_stack([cum[:-1], cum[1:]]).ravel()
+            daily = np.diff(np.interp(edges, x, y))
+            day = np.flatnonzero(daily > 0.0)
+            times.append(edges[day])
+            mats.append(np.full(len(day), float(self._mats[j])))
+            qty.append(daily[day])
+        # through sim.ledger, not a bound method kept on self: that would tie the ledger
+        # into the components' reference cycles after the run
+        self.sim.ledger.put_many(np.concatenate(times), self._nid, self._sink, np.concatenate(mats),
+                                 np.concatenate(qty))

@@ -164,14 +164,6 @@ class ExportControl:
             self.valid_days = ch["licence_valid_days"]
         self.office.change(ch["reviewers"], ch["approval"], ch["review_working_days"])
 
-    def rule(self, t: float, product: str, destination: str) -> Rule | None:
-        """The rule that governs ``product`` to ``destination`` at time ``t`` (the last listed wins)."""
-        if not self._cache_lo <= t < self._cache_hi:
-            self._bracket(t)
-        key = (product, destination)
-        found = self._cache.get(key, _UNSEEN)
-        return self._lookup(t, key) if found is _UNSEEN else found  # type: ignore[return-value]
-
     def _bracket(self, t: float) -> None:
         i = bisect_right(self._bounds, t)
         self._cache_lo = self._bounds[i - 1] if i > 0 else -float("inf")

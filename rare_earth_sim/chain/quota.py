@@ -11,6 +11,7 @@ year. A late batch therefore stops producers once the earlier allowance is used 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,8 @@ class QuotaSchedule:
 
     def _calendar_year(self, t: float) -> int:
         """The calendar year of simulation time ``t`` (days), by bisection on year starts."""
+        if t < self._year_starts[0]:  # before the origin's year: never in a run, but be right
+            return (self.sim.origin + dt.timedelta(days=math.floor(t))).year
         while t >= self._year_starts[-1]:  # extend the table as the run goes on
             self._year_starts.append(self.sim.t(dt.date(self._first_year + len(self._year_starts), 1, 1)))
         return self._first_year + bisect_right(self._year_starts, t) - 1

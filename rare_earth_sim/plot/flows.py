@@ -139,10 +139,10 @@ def sankey_flows(result: SimulationResult, period: Any = None) -> pd.DataFrame:
 
     Notes
     -----
-    Components book continuous use (an automaker's consumption) when an event
-    touches them, so a period's totals can shift by the use since a node's last event
-    before each period boundary (well under a day of demand); over the whole run
-    (``period="run"``) the stock rows equal the stocks the components report.
+    Continuous use (an automaker's consumption) is booked day by day, so over whole
+    days (any period given as dates) the stock rows are the change of the stock
+    levels; over the whole run (``period="run"``) they equal the stocks the
+    components report.
     """
     t0, t1 = period_bounds(result, period)
     stage_of = {name: stage for name, (stage, _fn) in result.ledger.nodes.items()}

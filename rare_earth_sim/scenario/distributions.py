@@ -101,11 +101,19 @@ class Distribution:
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         """Draw from the distribution with the caller's generator."""
-        fast = _NUMPY_RVS.get(self.name)
-        if fast is not None and size is not None:
+        if size is not None and self._fast is not None:
             p = self.params
-            return fast(rng, p, size) * p.get("scale", 1.0) + p.get("loc", 0.0)
+            return self._fast(rng, p, size) * p.get("scale", 1.0) + p.get("loc", 0.0)
         return self.frozen.rvs(size=size, random_state=rng)
+
+    @cached_property
+    def _fast(self) -> Callable[[np.random.Generator, Mapping[str, float], int], np.ndarray] | None:
+        """The numpy fast path, only for parameters scipy accepts (else scipy's rvs raises)."""
+        fast = _NUMPY_RVS.get(self.name)
+        if fast is None or not self.params.get("scale", 1.0) > 0.0:
+            return None
+        # scipy gives a NaN mean for shape parameters it rejects (as make_distribution checks)
+        return fast if math.isfinite(self.mean) else None
 
     def support(self) -> tuple[float, float]:
         lo, hi = self.frozen.support()
