@@ -29,11 +29,12 @@ class Route:
     """What every shipment of one product from one plant to one customer shares (made once)."""
 
     __slots__ = ("controlled", "src", "lane", "lane_node", "transit", "mat", "dst", "origin", "origin_country",
-                 "dest_country", "rule_key", "licence_key")
+                 "dest_country", "rule_key", "licence_key", "customer", "product")
 
     def __init__(self, controlled: bool, src: int, lane: Lane, mat: int, dst: int, origin: str,
                  origin_country: str, dest_country: str, rule_key: tuple[str, str],
-                 licence_key: tuple[str, str]) -> None:
+                 licence_key: tuple[str, str], customer: Any, product: str) -> None:
+        self.customer, self.product = customer, product
         self.controlled = controlled  # crosses the export control
         self.src, self.lane, self.mat, self.dst = src, lane, mat, dst  # ledger ids (node, node, material)
         self.lane_node, self.transit = lane.node_id, lane.transit  # read for every shipment
@@ -162,20 +163,28 @@ class Dispatcher:
             self.lanes[key] = lane
         return lane
 
+    def route(self, origin: Any, customer: Any, product: str) -> Route:
+        """The route of ``product`` from ``origin`` to ``customer`` (made once; hold it and :meth:`send`)."""
+        return self._routes.get((origin, customer, product)) or self._route(origin, customer, product)
+
     def _route(self, origin: Any, customer: Any, product: str) -> Route:
         controlled = (self.controls is not None and origin.country == self.controls.origin
                       and customer.country != origin.country)
         r = self._routes[(origin, customer, product)] = Route(
             controlled, self._nid(origin.node), self.lane(origin.country, customer.country),
             self._nid(product), self._nid(customer.node), origin.id, origin.country, customer.country,
-            (product, customer.country), (customer.id, product))
+            (product, customer.country), (customer.id, product), customer, product)
         return r
 
     def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
         """Send ``qty`` (> 0) t of ``product`` from ``origin`` (a plant) to ``customer``."""
-        r = self._routes.get((origin, customer, product)) or self._route(origin, customer, product)
+        return self.send(t, self._routes.get((origin, customer, product)) or self._route(origin, customer, product),
+                         qty)
+
+    def send(self, t: float, r: Route, qty: float) -> Shipment:
+        """Send ``qty`` (> 0) t along route ``r`` (from :meth:`route`) at time ``t``."""
         n = self.n = self.n + 1
-        s = Shipment(n, product, qty, customer, t, r)
+        s = Shipment(n, r.product, qty, r.customer, t, r)
         self._shipments.append(s)
         if r.controlled:
             self._put([t, r.src, self._customs_id, r.mat, qty])

@@ -24,7 +24,7 @@ __all__ = ["MagnetPlant", "MagnetOrder"]
 class MagnetOrder:
     """An open order line: ``qty`` t of ``grade`` for ``customer``, with its recipe (t oxide/t)."""
 
-    __slots__ = ("customer", "grade", "qty", "t", "priority", "ndpr", "dytb", "product", "key", "live")
+    __slots__ = ("customer", "grade", "qty", "t", "priority", "ndpr", "dytb", "product", "key", "live", "route")
 
     def __init__(self, customer: Any, grade: str, qty: float, t: float, priority: int,
                  recipe: dict[str, float], key: tuple[int, str]) -> None:
@@ -33,6 +33,7 @@ class MagnetOrder:
         self.product = f"magnet_{grade}"
         self.key = key  # (id(customer), grade): one consignment per key per campaign
         self.live = True  # in the plant's open orders
+        self.route: Any = None  # the dispatcher's route to the customer, looked up at the first shipment
 
 
 def _placed(o: MagnetOrder) -> float:
@@ -165,9 +166,9 @@ class MagnetPlant:
                 o.qty -= g
                 lot = lots.get(o.key)
                 if lot is None:
-                    lots[o.key] = [o.customer, o.grade, o.product, g]
+                    lots[o.key] = [o, g]
                 else:
-                    lot[3] += g
+                    lot[1] += g
             if o.qty > 1e-9:
                 keep.append(o)
             else:
@@ -205,7 +206,10 @@ class MagnetPlant:
 
     def _ship_all(self, lots: list[list[Any]]) -> None:
         now = self.sim.env.now
-        fg, dispatch = self.fg, self.dispatcher.dispatch
-        for customer, grade, product, qty in lots:
-            fg[grade] -= qty
-            dispatch(now, self, customer, product, qty)
+        fg, send = self.fg, self.dispatcher.send
+        for o, qty in lots:
+            fg[o.grade] -= qty
+            r = o.route
+            if r is None:
+                r = o.route = self.dispatcher.route(self, o.customer, o.product)
+            send(now, r, qty)
