@@ -150,6 +150,10 @@ class Model:
         finally:
             if was_enabled:
                 gc.enable()
+        # Count what was processed, as a bare SimPy loop does: events scheduled past the
+        # end (consignments still in transit...) stay in SimPy's queue, which has no
+        # public length; the until-event SimPy added itself was never counted.
+        self.sim.events -= len(self.sim.env._queue)  # noqa: SLF001
         for a in self.automakers:
             a.close(self.until)
         ledger = self.sim.ledger

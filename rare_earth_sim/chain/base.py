@@ -103,7 +103,7 @@ class Sim:
         self.origin = origin
         self.seed_seq = seed_seq
         self.ledger = ledger if ledger is not None else Ledger()
-        self.events = 0  # scheduled events, for the benchmark's events/s
+        self.events = 0  # events scheduled (the engine subtracts those left at the end: processed)
         self.until = float("inf")  # end of the run (days), set by the engine
 
     def t(self, day: dt.date) -> float:
