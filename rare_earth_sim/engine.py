@@ -6,9 +6,11 @@ ledger; :class:`~rare_earth_sim.results.SimulationResult` derives every table fr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,18 @@ from .scenario.model import Scenario
 __all__ = ["simulate", "build", "Model", "seed_sequence"]
 
 _COMPONENTS = ("ndpr", "dytb")
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the block; restore its state after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
@@ -142,14 +156,9 @@ class Model:
     def run(self) -> None:
         # The run allocates many small, acyclic records; the cyclic garbage collector
         # would only re-scan them (40 % of the run time). Refcounting frees everything
-        # the run discards, so pause the collector for the run and restore its state.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        # the run discards, so the collector is paused for the run.
+        with collector_paused():
             self.sim.env.run(until=self.until)
-        finally:
-            if was_enabled:
-                gc.enable()
         # Count what was processed, as a bare SimPy loop does: events scheduled past the
         # end (consignments still in transit...) stay in SimPy's queue, which has no
         # public length; the until-event SimPy added itself was never counted.

@@ -23,7 +23,6 @@ import argparse
 import concurrent.futures as cf
 import datetime as dt
 import functools
-import gc
 import json
 import logging
 import os
@@ -163,22 +162,17 @@ def _record(r: Any, index: int, keep: str, paths: Sequence[str]) -> dict[str, np
 def replicate(scenario: Scenario, seed: int, index: int, keep: Keep = "series",
               paths: Sequence[str] | None = None) -> bytes:
     """Simulate replication ``index`` and return its encoded record (what a worker sends back)."""
-    from .engine import simulate
+    from .engine import collector_paused, simulate
 
     if paths is None:
         paths = list(scenario.uncertain()["path"])
     # The cyclic collector would only re-scan the run's records while they are alive
     # (~20 ms a replication); once the result is dropped they are freed by reference
     # counting (see Ledger.close), so the collector stays paused until then.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         r = simulate(scenario, replication_seed(seed, index))
         blob = encode_record(_record(r, index, keep, paths))
         del r
-    finally:
-        if was_enabled:
-            gc.enable()
     return blob
 
 

@@ -93,7 +93,7 @@ class Automaker:
     # -- continuous state -----------------------------------------------------------------
     def _update(self, t: float) -> None:
         # Stocks fall at the consumption rates since the last update (never below zero).
-        # What was consumed is not booked here: close() books it per segment from the log.
+        # What was consumed is not booked here: close() books it day by day from the log.
         dt = t - self.t_u
         if dt > 0.0:
             stock = self.stock
@@ -183,8 +183,7 @@ class Automaker:
     def receive(self, t: float, product: str, qty: float) -> None:
         """A shipment of ``qty`` t of ``product`` arrives now (``t``, days)."""
         j = self._grade_index[product]
-        if t > self.t_u:
-            self._update(t)
+        self._update(t)
         self.stock[j] += qty
         self.on_order[j] -= qty
         self._recompute(t)

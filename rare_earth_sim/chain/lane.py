@@ -73,10 +73,6 @@ class Shipment(simpy.events.Event):
     def dest_country(self) -> str:
         return self.route.dest_country
 
-    @property
-    def lane(self) -> Lane:
-        return self.route.lane
-
 
 class Lane:
     """A transport lane between two countries with a transit-time distribution (days)."""
@@ -189,15 +185,8 @@ class Dispatcher:
         if r.controlled:
             self._put([t, r.src, self._customs_id, r.mat, qty])
             self.controls.declare(s, t)  # type: ignore[union-attr]
-            return s
-        # departs at once (the body of _depart, inlined on the busiest path)
-        s.t_departed = t
-        s.status = "in_transit"
-        self._put([t, r.src, r.lane_node, r.mat, qty])
-        s.callbacks = self._arrival  # type: ignore[assignment]
-        self.sim.events += 1
-        d = r.transit()
-        self._env.schedule(s, _NORMAL, d if d > 0.0 else 0.0)
+        else:
+            self._depart(s, r.src, t, t)
         return s
 
     # -- called by the export control ---------------------------------------------------
