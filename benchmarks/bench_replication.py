@@ -3,20 +3,27 @@
 Prints ms per replication, SimPy events per second, and the ratio of our events/s to a bare
 SimPy timeout loop measured in the same run (machines here are noisy: compare ratios).
 
-    python benchmarks/bench_replication.py [SCENARIO] [--reps N]
+    python benchmarks/bench_replication.py [SCENARIO] [--reps N] [--compare-builds]
 
 Targets (issue 2): <= 100 ms per replication of export-halt-2025, ratio >= 0.2.
+The chain runs compiled (mypyc) when the install compiled it; ``--compare-builds`` then
+also runs this benchmark on the Python sources (RARE_EARTH_SIM_PURE_PYTHON=1), in a
+child process started after this one finishes.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import simpy
 
 import rare_earth_sim as res
+from rare_earth_sim.chain import BUILD, COMPILED
 from rare_earth_sim.engine import Model, collector_paused, seed_sequence
 
 
@@ -38,6 +45,8 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("scenario", nargs="?", default="export-halt-2025")
     p.add_argument("--reps", type=int, default=20)
+    p.add_argument("--compare-builds", action="store_true",
+                   help="then run the same benchmark on the Python sources (if the chain is compiled)")
     a = p.parse_args()
     sc = res.load_scenario(a.scenario)
     res.simulate(sc, seed=999)  # warm caches (imports, scipy distribution objects)
@@ -71,6 +80,7 @@ def main() -> None:
     tables_ms = (time.perf_counter() - t0) * 1000
     bare = statistics.median(bare_eps)
     med_eps = statistics.median(eps)
+    print(f"chain build              {BUILD}")
     print(f"scenario                 {a.scenario}")
     print(f"replications             {a.reps}")
     print(f"ms per replication       {statistics.median(run_ms):.1f} (median; min {min(run_ms):.1f}, max {max(run_ms):.1f}) build+run")
@@ -83,6 +93,10 @@ def main() -> None:
     q = statistics.quantiles(ratios, n=4)
     print(f"ratio ours/bare          {statistics.median(ratios):.3f}   (median of pairs; quartiles {q[0]:.3f}-{q[2]:.3f}; "
           f"target >= 0.2)")
+    if a.compare_builds and COMPILED:
+        print("\n-- the same on the Python sources --", flush=True)
+        env = dict(os.environ, RARE_EARTH_SIM_PURE_PYTHON="1")
+        subprocess.run([sys.executable, __file__, a.scenario, "--reps", str(a.reps)], env=env, check=True)
 
 
 if __name__ == "__main__":

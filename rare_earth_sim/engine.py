@@ -167,6 +167,7 @@ class Model:
             a.close(self.until)
         ledger = self.sim.ledger
         ledger.applications.extend(self.controls.office.pending())
+        self.dispatcher.book_legs()
         self.dispatcher.freeze()
         ledger.close()
         # The components form reference cycles (through the SimPy queue, orders, the

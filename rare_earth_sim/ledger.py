@@ -7,7 +7,6 @@ stockouts, the mass balance — is derived from these records afterwards.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -37,18 +36,22 @@ class Ledger:
     """
 
     def __init__(self) -> None:
-        # Flows are stored flat in one array of doubles, five per flow: t, from, to,
-        # material, tonnes (names interned as ids). No per-flow Python object survives,
-        # so the run makes no garbage and the balance is a few numpy reductions.
-        self._flat = array("d")
+        # Flows are booked flat, five numbers per flow: t, from, to, material, tonnes
+        # (names interned as ids), into a list that becomes a block of an (n, 5) array
+        # whenever it is read; no per-flow Python object is made (the balance is a few
+        # numpy reductions). A list takes a number for a pointer copy; array('d') parses
+        # each one (~4x the cost) and numpy converts the whole list at once.
+        self._flat: list[float] = []
+        self._blocks: list[np.ndarray] = []  # flows already converted, in booking order
         # put([t, from_id, to_id, material_id, tonnes]) books a flow with one C call, for
-        # the hottest paths (a shipment's legs); the caller ensures tonnes > 0.
-        # array.fromlist of a list display costs about half of array.extend of a tuple.
-        self.put: Callable[[list[float]], None] = self._flat.fromlist
+        # hot paths; the caller ensures tonnes > 0.
+        self.put: Callable[[list[float]], None] = self._flat.extend
         self._ids: dict[str, int] = {}
         self._names: list[str] = []
         self.nodes: dict[str, tuple[str, Callable[[], dict[str, float]] | None]] = {}
-        self._segment_logs: dict[int, tuple[int, array]] = {}  # automaker -> (grades, flat log)
+        # automaker -> (grades, flat log, plan rows), see segment_log()
+        self._segment_logs: dict[int, tuple[int, list[float], list[tuple[float, ...]]]] = {}
+        self._segments_closed: dict[int, np.ndarray] = {}  # the expanded segments, after close()
         self.shipments: list[Any] = []
         self.applications: list[tuple[Any, ...]] = []
         self.quota_events: list[tuple[Any, ...]] = []
@@ -72,7 +75,14 @@ class Ledger:
         """Book many flows at once: arrays (or scalars, broadcast) of time, ids and tonnes (> 0)."""
         rows = np.empty((len(qty), 5))
         rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = t, src, dst, mat, qty
-        self._flat.frombytes(rows.tobytes())
+        self._flush()  # keeps the booking order
+        self._blocks.append(rows)
+
+    def _flush(self) -> None:
+        if self._flat:
+            flat = self._flat  # (fromiter: the fastest way from a list of numbers to doubles)
+            self._blocks.append(np.fromiter(flat, dtype=float, count=len(flat)).reshape(-1, 5))
+            self._flat.clear()  # the same list: components hold its extend
 
     def _id(self, name: str) -> int:
         i = self._ids.get(name)
@@ -88,7 +98,7 @@ class Ledger:
             a, b, m = ids.get(src), ids.get(dst), ids.get(material)
             if a is None or b is None or m is None:
                 a, b, m = self._id(src), self._id(dst), self._id(material)
-            self._flat.fromlist([t, a, b, m, qty])
+            self._flat.extend((t, a, b, m, qty))
 
     def close(self) -> None:
         """The run is over: keep the records as data, out of the components' reference cycles.
@@ -107,34 +117,48 @@ class Ledger:
             records = getattr(self, name)
             setattr(self, name, list(records))
             records.clear()
-        for index, (g, log) in self._segment_logs.items():
-            # a copy of its own (the automaker's log is left as it is: never resized
-            # here, so no buffer view anyone still holds can make this fail)
-            self._segment_logs[index] = (g, array("d", log))
+        self._columns()  # the flows as one array
+        for index in self._segment_logs:
+            self.final_segments(index)
         self.closed = True
 
     # -- automaker segments ---------------------------------------------------------------
-    def segment_log(self, index: int, n_grades: int) -> array:
+    def segment_log(self, index: int, n_grades: int, plans: list[tuple[float, ...]]) -> list[float]:
         """The log automaker ``index`` extends with one row per state change:
-        ``t, stock per grade (t), consumption per grade (t/day), built, lost (vehicles/day),
-        unmet (t/day)`` (a flat array of doubles: no Python object per row)."""
-        log = array("d")
-        self._segment_logs[index] = (n_grades, log)
+        ``t, stock per grade (t), plan number`` (a flat list of floats, made an array when
+        read). ``plans`` (which the automaker extends) holds each plan's row: consumption
+        per grade (t/day), built, lost (vehicles/day), unmet (t/day)."""
+        log: list[float] = []
+        self._segment_logs[index] = (n_grades, log, plans)
         return log
 
-    def segment_arrays(self) -> dict[int, tuple[int, np.ndarray]]:
-        """Per automaker index: (number of grades, segments as rows of the :meth:`segment_log` layout).
+    @staticmethod
+    def expand_segments(g: int, log: list[float], plans: list[tuple[float, ...]]) -> np.ndarray:
+        """Segment rows ``t, stock per grade, consumption per grade, built, lost, unmet``
+        from a log of ``t, stock per grade, plan number`` and its plans (a new array)."""
+        rows = np.fromiter(log, dtype=float, count=len(log)).reshape(-1, g + 2)
+        table = np.array(plans, dtype=float).reshape(-1, g + 3)
+        return np.hstack([rows[:, :g + 1], table[rows[:, g + 1].astype(np.intp)]])
 
-        After :meth:`close` these are read-only views of the ledger's own copies (never
-        resized); before, copies (a view would stop the log from growing).
+    def final_segments(self, index: int) -> np.ndarray:
+        """The expanded segments of automaker ``index`` once its log is complete (the run
+        is over), made once and kept read-only."""
+        a = self._segments_closed.get(index)
+        if a is None:
+            g, log, plans = self._segment_logs[index]
+            a = self._segments_closed[index] = self.expand_segments(g, log, plans)
+            a.flags.writeable = False
+        return a
+
+    def segment_arrays(self) -> dict[int, tuple[int, np.ndarray]]:
+        """Per automaker index: (number of grades, segments as rows
+        ``t, stock per grade (t), consumption per grade (t/day), built, lost (vehicles/day), unmet (t/day)``).
+
+        After :meth:`close`, read-only arrays the ledger keeps; before, new arrays.
         """
-        out = {}
-        for i, (g, log) in self._segment_logs.items():
-            a = np.frombuffer(log, dtype=float) if self.closed and len(log) else np.array(log, dtype=float)
-            if self.closed:
-                a.flags.writeable = False
-            out[i] = (g, a.reshape(-1, 4 + 2 * g))
-        return out
+        if self.closed:
+            return {i: (g, self._segments_closed[i]) for i, (g, _, _) in self._segment_logs.items()}
+        return {i: (g, self.expand_segments(g, log, plans)) for i, (g, log, plans) in self._segment_logs.items()}
 
     @property
     def segments(self) -> list[tuple[Any, ...]]:
@@ -147,7 +171,10 @@ class Ledger:
         return out
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        f = np.frombuffer(self._flat, dtype=float).reshape(-1, 5) if len(self._flat) else np.zeros((0, 5))
+        self._flush()
+        if len(self._blocks) != 1:
+            self._blocks = [np.concatenate(self._blocks) if self._blocks else np.zeros((0, 5))]
+        f = self._blocks[0]
         return f[:, 0], f[:, 1].astype(np.int64), f[:, 2].astype(np.int64), f[:, 3].astype(np.int64), f[:, 4]
 
     @property
@@ -159,7 +186,7 @@ class Ledger:
 
     @property
     def n_flows(self) -> int:
-        return len(self._flat) // 5
+        return len(self._flat) // 5 + sum(len(b) for b in self._blocks)
 
     # -- derived tables ---------------------------------------------------------------
     def flows_frame(self) -> pd.DataFrame:

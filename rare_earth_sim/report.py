@@ -23,6 +23,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .chain import BUILD as chain_build
+
 if TYPE_CHECKING:
     from .results import SimulationResult
 
@@ -200,7 +202,8 @@ def write_report(result: SimulationResult, out_dir: str | Path) -> Path:
             ("seed", str(result.seed)), ("horizon", f"{result.start} .. {result.end}"),
             ("rare_earth_sim version", _version()),
             ("run date", dt.datetime.now().astimezone().isoformat(timespec="seconds")),
-            ("simulation", f"{result.events:,} events in {result.elapsed_s * 1000:.0f} ms")]
+            ("simulation", f"{result.events:,} events in {result.elapsed_s * 1000:.0f} ms"),
+            ("model build", chain_build)]
     meta_html = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in meta)
     head, rows = _metrics_rows(result)
     figs_html = "".join(

@@ -43,13 +43,13 @@ def test_fast_path_is_bit_identical_to_scipy(name: str, params: dict[str, float]
 def test_sampler_blocks_equal_one_long_draw(name: str, params: dict[str, float]) -> None:
     """Growing blocks consume the stream in order: 3,000 draws equal one draw of 3,000."""
     d = Distribution(name, params)
-    draw = sampler(d, np.random.default_rng(7), block=16)
+    draw = sampler(d, np.random.default_rng(7), block=16).__next__
     got = np.array([draw() for _ in range(3000)])
     np.testing.assert_array_equal(got, d.frozen.rvs(size=3000, random_state=np.random.default_rng(7)))
 
 
 def test_fixed_sampler_returns_its_value() -> None:
-    draw = sampler(Fixed(2.5), np.random.default_rng(0))
+    draw = sampler(Fixed(2.5), np.random.default_rng(0)).__next__
     assert [draw() for _ in range(3)] == [2.5, 2.5, 2.5]
 
 

@@ -64,8 +64,9 @@ class Automaker:
         self.grades = grades
         # t of each grade per vehicle of each powertrain
         self.tpv = [[kg[p].get(g, 0.0) / 1000.0 for g in grades] for p in self.powertrains]
-        self.demand = tuple(sum(v * row[j] for v, row in zip(self.vpd, self.tpv, strict=True))
-                            for j in range(len(grades)))  # t/day at full production
+        self.n_grades = len(grades)
+        self.demand = [sum(v * row[j] for v, row in zip(self.vpd, self.tpv, strict=True))
+                       for j in range(len(grades))]  # t/day at full production
         self._eps = [_EPS * (1.0 + d) for d in self.demand]  # below this a grade counts as out
         self.needs = [[j for j, k in enumerate(row) if k > 0.0] for row in self.tpv]
         self.tpv_total = [sum(row) for row in self.tpv]
@@ -73,7 +74,7 @@ class Automaker:
         self.target = [d * (self.stock_days + self.lead + self.review_days / 2.0) for d in self.demand]
         self.stock = [d * (self.stock_days + self.lead) for d in self.demand]
         self.on_order = [0.0] * len(grades)
-        self.cons: tuple[float, ...] = (0.0,) * len(grades)
+        self.cons: list[float] = [0.0] * len(grades)  # consumption now (t/day); never mutated
         self.t_u = 0.0
         self.version = 0
         self.t_zero = self.t_wake = _INF  # next stock-out (days); time of the pending wake-up
@@ -85,41 +86,47 @@ class Automaker:
         self._nid, self._sink = led.id(self.node), led.id("consumed")
         self._mats = [led.id(f"magnet_{g}") for g in grades]
         self._grade_index = {f"magnet_{g}": j for j, g in enumerate(grades)}
-        self._log = led.segment_log(index, len(grades))
-        self._segment = self._log.fromlist  # from a list display: ~3x faster than extend(tuple)
-        self._plans: dict[tuple[bool, ...], tuple[tuple[float, ...], float, float, float]] = {}
+        # Production plans (consumption per grade, built, lost, unmet) per out-of-stock
+        # pattern; plan 0 is full production. A segment logs its plan's number, not the plan.
+        self._plans: dict[tuple[bool, ...], tuple[float, list[float]]] = {}
+        self._plan_rows: list[tuple[float, ...]] = [(*self.demand, self.vehicles_per_day, 0.0, 0.0)]
+        self._log = led.segment_log(index, len(grades), self._plan_rows)
         self._recompute(0.0)
 
     # -- continuous state -----------------------------------------------------------------
     def _update(self, t: float) -> None:
         # Stocks fall at the consumption rates since the last update (never below zero).
         # What was consumed is not booked here: close() books it day by day from the log.
+        # (Index loops over typed lists: compiled, these run as C loops over doubles.)
         dt = t - self.t_u
         if dt > 0.0:
-            stock = self.stock
-            j = 0
-            for c in self.cons:
+            stock, cons = self.stock, self.cons
+            for j in range(self.n_grades):
+                c = cons[j]
                 if c > 0.0:
                     q = c * dt
                     s = stock[j]
                     stock[j] = s - q if q < s else 0.0
-                j += 1
         self.t_u = t
 
     def _recompute(self, t: float) -> None:
-        stock = self.stock
+        stock, demand, eps = self.stock, self.demand, self._eps
         # The usual case, every grade in stock so every line runs: consumption is the full
         # demand and the next zero is the first grade to run out at that rate.
         tz = _INF
-        for s, d, e in zip(stock, self.demand, self._eps, strict=True):
-            if s <= e:
+        for j in range(self.n_grades):
+            s = stock[j]
+            if s <= eps[j]:
                 self._recompute_short(t)
                 return
-            x = s / d
+            x = s / demand[j]
             if x < tz:
                 tz = x
-        self.cons = self.demand
-        self._segment([t, *stock, *self.demand, self.vehicles_per_day, 0.0, 0.0])
+        self.cons = demand
+        log = self._log
+        log.append(t)
+        log.extend(stock)
+        log.append(0.0)
         self.t_zero = t + tz
         if self.t_zero < self.t_wake:
             self._schedule(t, tz)
@@ -129,10 +136,15 @@ class Automaker:
         out = tuple([s <= e for s, e in zip(self.stock, self._eps, strict=True)])
         plan = self._plans.get(out)
         if plan is None:
-            plan = self._plans[out] = self._plan(out)
-        cons, built, lost, unmet = plan
+            row = self._plan(out)
+            plan = self._plans[out] = (float(len(self._plan_rows)), list(row[0]))
+            self._plan_rows.append((*row[0], *row[1:]))
+        number, cons = plan
         self.cons = cons
-        self._segment([t, *self.stock, *cons, built, lost, unmet])
+        log = self._log
+        log.append(t)
+        log.extend(self.stock)
+        log.append(number)
         tz = min((s / c for s, c in zip(self.stock, cons, strict=True) if c > 0.0), default=_INF)
         self.t_zero = t + tz
         if self.t_zero < self.t_wake:
@@ -215,9 +227,11 @@ class Automaker:
         """
         self._update(t)
         g = len(self.grades)
+        if g == 0:  # makes nothing that needs magnets (e.g. no production in this variant)
+            return
         # a copy, not a view: a buffer view would pin the log (array.array cannot be
         # resized while exporting its buffer)
-        log = np.array(self._log, dtype=float).reshape(-1, 4 + 2 * g)
+        log = self.sim.ledger.final_segments(self.index)
         t0, stock, cons = log[:, 0], log[:, 1:1 + g], log[:, 1 + g:1 + 2 * g]
         t1 = np.append(t0[1:], t)
         after = np.vstack([stock[1:], np.asarray(self.stock, dtype=float)[None, :]])

@@ -26,17 +26,17 @@ def _blocks(dist: Distribution, rng: np.random.Generator, block: int) -> Iterato
         block = min(2 * block, 8192)
 
 
-def sampler(dist: Distribution, rng: np.random.Generator, block: int = 64) -> Callable[[], float]:
-    """A function returning the next draw of a per-event distribution.
+def sampler(dist: Distribution, rng: np.random.Generator, block: int = 64) -> Iterator[float]:
+    """An endless iterator of draws of a per-event distribution: ``next(it)`` is one draw.
 
     Draws come in growing blocks (from ``block``) from the component's own stream; the
-    function is the ``__next__`` of an iterator (a C call, no Python frame per draw:
-    this is called for every shipment). A fixed value costs nothing to draw.
+    iterator steps through each block in C (no Python frame per draw: this is called for
+    every shipment). A fixed value costs nothing to draw.
     """
     if isinstance(dist, Fixed):
-        return itertools.repeat(dist.value).__next__
+        return itertools.repeat(float(dist.value))
     # chain steps through each block's list in C and resumes the generator once a block
-    return itertools.chain.from_iterable(_blocks(dist, rng, block)).__next__
+    return itertools.chain.from_iterable(_blocks(dist, rng, block))
 
 
 def _fire(ev: "_Call") -> None:
@@ -46,19 +46,22 @@ def _fire(ev: "_Call") -> None:
 _FIRE = (_fire,)  # one shared callbacks tuple: SimPy only iterates it
 
 
-class _Call(simpy.events.Event):
+class _Call:
     """A scheduled call: a triggered event whose one callback runs ``fn(*args)``.
 
-    Lighter than a ``Timeout`` plus a closure on the hot path; behaves like a timeout.
+    Lighter than a ``Timeout`` plus a closure on the hot path; SimPy processes it like a
+    timeout (its loop reads ``callbacks`` and ``_ok``). A plain class, not a subclass of
+    ``simpy.Event``, so that it compiles to a native class.
     """
 
+    __slots__ = ("callbacks", "_ok", "_value", "fn", "args")
+
     def __init__(self, env: simpy.Environment, delay: float, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.env = env
-        self.callbacks = _FIRE  # type: ignore[assignment]
-        self._value = None
+        self.callbacks: Any = _FIRE
+        self._value: Any = None
         self._ok = True
         self.fn, self.args = fn, args
-        env.schedule(self, simpy.events.NORMAL, delay)
+        env.schedule(self, simpy.events.NORMAL, delay)  # type: ignore[arg-type]
 
 
 def _tick(ev: "_Periodic") -> None:
@@ -66,30 +69,32 @@ def _tick(ev: "_Periodic") -> None:
     ev.fn(now, *ev.args)
     nxt = now + ev.period
     if nxt < ev.until:
-        ev.callbacks = _TICK  # type: ignore[assignment]
+        ev.callbacks = _TICK
         ev.sim.events += 1
-        ev.env.schedule(ev, simpy.events.NORMAL, ev.period)
+        ev.env.schedule(ev, simpy.events.NORMAL, ev.period)  # type: ignore[arg-type]
 
 
 _TICK = (_tick,)
 
 
-class _Periodic(simpy.events.Event):
+class _Periodic:
     """A periodic decision: one event object that reschedules itself after each call.
 
     After SimPy has processed it (its callbacks are spent), the callback re-arms the same
     object, so a campaign or review costs no allocation per period.
     """
 
+    __slots__ = ("callbacks", "_ok", "_value", "env", "sim", "period", "until", "fn", "args")
+
     def __init__(self, sim: "Sim", first_delay: float, period: float, until: float,
                  fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.env, self.sim = sim.env, sim
-        self.callbacks = _TICK  # type: ignore[assignment]
-        self._value = None
+        self.callbacks: Any = _TICK
+        self._value: Any = None
         self._ok = True
         self.period, self.until, self.fn, self.args = period, until, fn, args
         sim.events += 1
-        sim.env.schedule(self, simpy.events.NORMAL, first_delay)
+        sim.env.schedule(self, simpy.events.NORMAL, first_delay)  # type: ignore[arg-type]
 
 
 class Sim:
@@ -105,6 +110,24 @@ class Sim:
         self.ledger = ledger if ledger is not None else Ledger()
         self.events = 0  # events scheduled (the engine subtracts those left at the end: processed)
         self.until = float("inf")  # end of the run (days), set by the engine
+        self._ids: dict[str, int] = {}  # node and material names -> ledger ids, see flow()
+        self._put = self.ledger.put
+
+    def flow(self, t: float, src: str, dst: str, material: str, qty: float) -> None:
+        """Book ``qty`` t of ``material`` moving from ``src`` to ``dst`` at ``t`` (if > 0).
+
+        As :meth:`Ledger.flow <rare_earth_sim.ledger.Ledger.flow>`, for the components'
+        periodic bookings: the names' ids are cached here, in the compiled chain.
+        """
+        if qty > 0.0:
+            ids = self._ids
+            a, b, m = ids.get(src), ids.get(dst), ids.get(material)
+            if a is None or b is None or m is None:
+                led = self.ledger
+                a = ids[src] = led.id(src)
+                b = ids[dst] = led.id(dst)
+                m = ids[material] = led.id(material)
+            self._put([t, a, b, m, qty])
 
     def t(self, day: dt.date) -> float:
         """Simulation time (days) of a calendar date."""
@@ -114,8 +137,8 @@ class Sim:
         """The independent stream of component ``key``."""
         return stream(self.seed_seq, key)
 
-    def sampler(self, dist: Distribution, key: str) -> Callable[[], float]:
-        """Next-draw function of ``dist`` on the stream of component ``key``."""
+    def sampler(self, dist: Distribution, key: str) -> Iterator[float]:
+        """Draws of ``dist`` on the stream of component ``key`` (``next(it)``: the next one)."""
         return sampler(dist, self.rng(key))
 
     def after(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:

@@ -17,15 +17,33 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .base import Sim
 from .lane import Dispatcher, Shipment
 from .workdays import WorkingCalendar
 
-__all__ = ["ExportControl", "LicensingOffice", "Rule"]
+__all__ = ["ExportControl", "LicensingOffice", "Rule", "Application"]
 
-_UNSEEN = object()  # not yet looked up (a cached None means: no rule)
+
+class Application(Protocol):
+    """What the licensing office reads of the consignment it reviews (a :class:`Shipment`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def product(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def customer(self) -> Any: ...
+    @property
+    def dest_country(self) -> str: ...
+    @property
+    def qty(self) -> float: ...
+
 
 
 class Rule:
@@ -39,6 +57,9 @@ class Rule:
     def applies(self, t: float, product: str, destination: str) -> bool:
         return (self.start <= t < self.end and product in self.products
                 and (self.destinations is None or destination in self.destinations))
+
+
+_NO_RULE = Rule("none", -float("inf"), float("inf"), set(), None, "free")  # what applies where no rule does
 
 
 class LicensingOffice:
@@ -59,16 +80,16 @@ class LicensingOffice:
     """
 
     def __init__(self, sim: Sim, calendar: WorkingCalendar, reviewers: int, review: Any,
-                 approval: dict[str, float], decide: Callable[[Shipment, bool], None]) -> None:
+                 approval: dict[str, float], decide: Callable[[Any, bool], None]) -> None:
         self.sim, self.calendar = sim, calendar
         self.reviewers = reviewers
         self.rng = sim.rng("licensing_office")
         self.review = sim.sampler(review, "licensing_office:review")
         self.approval = dict(approval)
         self.decide = decide
-        self.queue: deque[tuple[Shipment, float]] = deque()
+        self.queue: deque[tuple[Application, float]] = deque()
         self.busy = 0
-        self.in_review: dict[int, tuple[Shipment, float, float, float]] = {}
+        self.in_review: dict[int, tuple[Application, float, float, float]] = {}
         self._u: list[float] = []
         self.records = sim.ledger.applications
 
@@ -77,22 +98,22 @@ class LicensingOffice:
             self._u = self.rng.random(256).tolist()
         return self._u.pop()
 
-    def submit(self, s: Shipment) -> None:
+    def submit(self, s: Application) -> None:
         """An application for shipment ``s`` arrives now."""
         if self.busy < self.reviewers:
             self._start(s, self.sim.env.now)
         else:
             self.queue.append((s, self.sim.env.now))
 
-    def _start(self, s: Shipment, submitted: float) -> None:
+    def _start(self, s: Application, submitted: float) -> None:
         now = self.sim.env.now
         self.busy += 1
-        wd = self.review()
+        wd = next(self.review)
         done = self.calendar.add(now, wd)
         self.in_review[s.id] = (s, submitted, now, wd)
         self.sim.after(done - now, self._finish, s)
 
-    def _finish(self, s: Shipment) -> None:
+    def _finish(self, s: Application) -> None:
         now = self.sim.env.now
         _, submitted, started, wd = self.in_review.pop(s.id)
         p = self.approval.get(s.dest_country, self.approval["default"])
@@ -146,7 +167,7 @@ class ExportControl:
         # Which rule applies only changes at a rule's start or end: look it up once per
         # (product, destination) between two such dates.
         self._bounds = sorted({r.start for r in self.rules} | {r.end for r in self.rules if r.end < inf})
-        self._cache: dict[tuple[str, str], Rule | None] = {}
+        self._cache: dict[tuple[str, str], Rule] = {}
         self._cache_lo = self._cache_hi = -inf
         office = spec["office"]
         self.max_attempts = office["max_attempts"]
@@ -170,8 +191,8 @@ class ExportControl:
         self._cache_hi = self._bounds[i] if i < len(self._bounds) else float("inf")
         self._cache.clear()
 
-    def _lookup(self, t: float, key: tuple[str, str]) -> Rule | None:
-        found = None
+    def _lookup(self, t: float, key: tuple[str, str]) -> Rule:
+        found = _NO_RULE
         for r in self.rules:
             if r.applies(t, *key):
                 found = r
@@ -183,14 +204,14 @@ class ExportControl:
         route = s.route
         if not self._cache_lo <= now < self._cache_hi:
             self._bracket(now)
-        r = self._cache.get(route.rule_key, _UNSEEN)
-        if r is _UNSEEN:
+        r = self._cache.get(route.rule_key)
+        if r is None:
             r = self._lookup(now, route.rule_key)
-        regime = r.regime if r is not None else "free"  # type: ignore[union-attr]
+        regime = r.regime
         if regime == "licence":
             if self.licences.get(route.licence_key, -1.0) > now:
                 s.licence = "held"  # a licence granted earlier still covers this customer
-                self.dispatcher.release(s, self.customs(), now)
+                self.dispatcher.release(s, next(self.customs), now)
             else:
                 s.status = "licence_review"
                 s.attempts += 1
@@ -198,12 +219,12 @@ class ExportControl:
                 self.office.submit(s)
         elif regime == "halt":
             s.status = "halted"
-            if r.end < float("inf"):  # type: ignore[union-attr]
-                self.sim.at(r.end, self._redeclare, s)  # type: ignore[union-attr]
+            if r.end < float("inf"):
+                self.sim.at(r.end, self._redeclare, s)
         else:
             if regime == "general":
                 s.licence = "general"
-            self.dispatcher.release(s, self.customs(), now)
+            self.dispatcher.release(s, next(self.customs), now)
 
     def _redeclare(self, s: Shipment) -> None:
         self.declare(s, self._env.now)
@@ -213,9 +234,9 @@ class ExportControl:
             if self.valid_days > 0.0:
                 key = s.route.licence_key
                 self.licences[key] = max(self.licences.get(key, -1.0), self._env.now + self.valid_days)
-            self.dispatcher.release(s, self.customs(), self._env.now)
+            self.dispatcher.release(s, next(self.customs), self._env.now)
         elif s.attempts < self.max_attempts:
             s.status = "refused"
-            self.sim.after(self.reapply(), self._redeclare, s)
+            self.sim.after(next(self.reapply), self._redeclare, s)
         else:
             self.dispatcher.divert(s)

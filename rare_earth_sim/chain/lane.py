@@ -3,13 +3,19 @@
 A consignment (a :class:`Shipment`) leaves a separation or magnet plant, crosses the
 origin's export control if it crosses China's border, departs (this is when customs
 records an export), travels its lane, and is received by its customer.
+
+Each shipment keeps its own dates (ready, released, departed, arrived); the ledger flows
+of its legs (plant -> customs -> lane -> customer) are booked from those dates when the
+run closes (:meth:`Dispatcher.book_legs`), in one vectorised step instead of one call
+per leg on the hot path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import simpy
 
 from .base import Sim
@@ -28,12 +34,13 @@ _AT_CUSTOMS = frozenset({"licence_review", "halted", "refused", "customs"})
 class Route:
     """What every shipment of one product from one plant to one customer shares (made once)."""
 
-    __slots__ = ("controlled", "src", "lane", "lane_node", "transit", "mat", "dst", "origin", "origin_country",
-                 "dest_country", "rule_key", "licence_key", "customer", "product")
+    __slots__ = ("index", "controlled", "src", "lane", "lane_node", "transit", "mat", "dst", "origin",
+                 "origin_country", "dest_country", "rule_key", "licence_key", "customer", "product")
 
-    def __init__(self, controlled: bool, src: int, lane: Lane, mat: int, dst: int, origin: str,
+    def __init__(self, index: int, controlled: bool, src: int, lane: Lane, mat: int, dst: int, origin: str,
                  origin_country: str, dest_country: str, rule_key: tuple[str, str],
                  licence_key: tuple[str, str], customer: Any, product: str) -> None:
+        self.index = index  # position in the dispatcher's route list (legs are booked by it)
         self.customer, self.product = customer, product
         self.controlled = controlled  # crosses the export control
         self.src, self.lane, self.mat, self.dst = src, lane, mat, dst  # ledger ids (node, node, material)
@@ -42,24 +49,29 @@ class Route:
         self.rule_key, self.licence_key = rule_key, licence_key  # (product, country), (customer, product)
 
 
-class Shipment(simpy.events.Event):
+class Shipment:
     """One consignment: a product, a quantity (t), an origin and a customer.
 
     It is also its own arrival event: once it departs, the dispatcher schedules the
     shipment itself, so a consignment costs one object, not a shipment plus an event.
-    What a shipment has not reached yet (release, departure, arrival) reads NaN.
+    SimPy's loop reads only ``callbacks`` and ``_ok`` of what it processes (``_value``
+    if it failed); a plain class (not a subclass of ``simpy.Event``) compiles to a native
+    one. What a shipment has not reached yet (release, departure, arrival) reads NaN.
     """
 
-    # Defaults at class level: a new shipment only writes what differs (the hot path).
-    _ok, _value = True, None  # a triggered event once scheduled (like a timeout)
-    t_released = t_departed = t_arrived = _NAN
-    status = "ready"
-    attempts = 0
-    licence = "none"
+    __slots__ = ("id", "product", "qty", "customer", "t_ready", "route", "callbacks", "_ok", "_value",
+                 "t_released", "t_departed", "t_arrived", "status", "attempts", "licence")
 
     def __init__(self, sid: int, product: str, qty: float, customer: Any, t: float,
                  route: Route) -> None:
         self.id, self.product, self.qty, self.customer, self.t_ready, self.route = sid, product, qty, customer, t, route
+        self.callbacks: Any = None  # the arrival's callbacks, set at departure
+        self._ok = True  # a triggered event once scheduled (like a timeout)
+        self._value: Any = None
+        self.t_released = self.t_departed = self.t_arrived = _NAN
+        self.status = "ready"
+        self.attempts = 0
+        self.licence = "none"
 
     @property
     def origin(self) -> str:
@@ -79,7 +91,7 @@ class Lane:
 
     stage = "transport"
 
-    def __init__(self, sim: Sim, lane_id: str, origin: str, destination: str, transit: Callable[[], float],
+    def __init__(self, sim: Sim, lane_id: str, origin: str, destination: str, transit: Iterator[float],
                  stocks: Any) -> None:
         self.sim, self.id, self.origin, self.destination = sim, lane_id, origin, destination
         self.transit = transit
@@ -108,9 +120,10 @@ class Dispatcher:
         self.n = 0
         self.customs_node = sim.ledger.node("customs", self.customs_stage, self._customs_stocks)
         led = sim.ledger
-        self._put, self._customs_id = led.put, led.id(self.customs_node)
+        self._customs_id = led.id(self.customs_node)
         self._ids: dict[str, int] = {}  # node or product name -> ledger id
         self._routes: dict[tuple[Any, Any, str], Route] = {}
+        self._route_list: list[Route] = []
         self._shipments: list[Shipment] = sim.ledger.shipments
         self._env = sim.env
         self._arrival = (self._arrive,)  # the callbacks of every shipment's arrival event
@@ -167,9 +180,10 @@ class Dispatcher:
         controlled = (self.controls is not None and origin.country == self.controls.origin
                       and customer.country != origin.country)
         r = self._routes[(origin, customer, product)] = Route(
-            controlled, self._nid(origin.node), self.lane(origin.country, customer.country),
+            len(self._route_list), controlled, self._nid(origin.node), self.lane(origin.country, customer.country),
             self._nid(product), self._nid(customer.node), origin.id, origin.country, customer.country,
             (product, customer.country), (customer.id, product), customer, product)
+        self._route_list.append(r)
         return r
 
     def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
@@ -183,7 +197,6 @@ class Dispatcher:
         s = Shipment(n, r.product, qty, r.customer, t, r)
         self._shipments.append(s)
         if r.controlled:
-            self._put([t, r.src, self._customs_id, r.mat, qty])
             self.controls.declare(s, t)  # type: ignore[union-attr]
         else:
             self._depart(s, r.src, t, t)
@@ -215,16 +228,40 @@ class Dispatcher:
         r = s.route
         s.t_departed = t
         s.status = "in_transit"
-        self._put([t, src, r.lane_node, r.mat, s.qty])
-        delay = t - now + r.transit()
-        s.callbacks = self._arrival  # type: ignore[assignment]
+        delay = t - now + next(r.transit)
+        s.callbacks = self._arrival
         self.sim.events += 1
-        self._env.schedule(s, _NORMAL, delay if delay > 0.0 else 0.0)
+        self._env.schedule(s, _NORMAL, delay if delay > 0.0 else 0.0)  # type: ignore[arg-type]
 
     def _arrive(self, s: Shipment) -> None:
         t = self._env.now
         s.t_arrived = t
         s.status = "delivered"
-        r = s.route
-        self._put([t, r.lane_node, r.dst, r.mat, s.qty])
         s.customer.receive(t, s.product, s.qty)
+
+    # -- the ledger ----------------------------------------------------------------------
+    def book_legs(self) -> None:
+        """Book every shipment's legs as ledger flows, from the dates it reached (end of run).
+
+        A controlled shipment enters customs when it is ready; a shipment that departed
+        moves from customs (or its plant) onto its lane; one that arrived moves from the
+        lane to its customer. A diversion is booked when it happens (:meth:`divert`).
+        """
+        sh = self._shipments
+        if not sh:
+            return
+        n, routes = len(sh), self._route_list
+        ri = np.fromiter([s.route.index for s in sh], dtype=np.intp, count=n)
+        qty = np.fromiter([s.qty for s in sh], dtype=float, count=n)
+        controlled = np.array([r.controlled for r in routes], dtype=bool)[ri]
+        src, lane, dst, mat = (np.array(col, dtype=float)[ri] for col in zip(
+            *[(r.src, r.lane_node, r.dst, r.mat) for r in routes], strict=True))
+        customs = float(self._customs_id)
+        t_ready = np.fromiter([s.t_ready for s in sh], dtype=float, count=n)
+        t_dep = np.fromiter([s.t_departed for s in sh], dtype=float, count=n)
+        t_arr = np.fromiter([s.t_arrived for s in sh], dtype=float, count=n)
+        dep, arr = ~np.isnan(t_dep), ~np.isnan(t_arr)
+        put = self.sim.ledger.put_many
+        put(t_ready[controlled], src[controlled], customs, mat[controlled], qty[controlled])
+        put(t_dep[dep], np.where(controlled, customs, src)[dep], lane[dep], mat[dep], qty[dep])
+        put(t_arr[arr], lane[arr], dst[arr], mat[arr], qty[arr])

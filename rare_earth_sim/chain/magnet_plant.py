@@ -175,14 +175,14 @@ class MagnetPlant:
                 o.live = False
         self.orders = keep
         if lots:
-            self.sim.after(self.lead(), self._ship_all, list(lots.values()))
-        led = self.sim.ledger
+            self.sim.after(next(self.lead), self._ship_all, list(lots.values()))
+        sim = self.sim
         for comp, q in (("ndpr", used_ndpr), ("dytb", used_dytb)):
             q = min(q, self.oxide[comp])  # guards against rounding below zero
-            led.flow(t, self.node, "transformed", f"oxide_{comp}", q)
+            sim.flow(t, self.node, "transformed", f"oxide_{comp}", q)
             self.oxide[comp] -= q
         for grade, q in made.items():
-            led.flow(t, "produced", self.node, f"magnet_{grade}", q)
+            sim.flow(t, "produced", self.node, f"magnet_{grade}", q)
             self.fg[grade] += q
             self.produced[grade] += q
         self._smooth(used_ndpr, used_dytb, days)

@@ -56,7 +56,7 @@ class OreLane:
             return 0.0
         self._put([t, src, self._nid, mat, qty])
         self.in_transit[material] = self.in_transit.get(material, 0.0) + qty
-        self.sim.after(self.transit(), self._arrive, material, mat, qty)
+        self.sim.after(next(self.transit), self._arrive, material, mat, qty)
         return qty
 
     def _arrive(self, material: str, mat: int, qty: float) -> None:

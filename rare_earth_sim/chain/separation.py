@@ -67,7 +67,7 @@ class SeparationPlant:
             self.orders.append(OxideOrder(customer, component, qty, self.sim.env.now))
 
     def campaign(self, t: float, days: float) -> None:
-        led = self.sim.ledger
+        sim = self.sim
         cap = self.capacity * days
         exempt = [(k, q) for k, q in self.feed.items() if not k[1] and q > 0.0]
         counted = [(k, q) for k, q in self.feed.items() if k[1] and q > 0.0]
@@ -88,23 +88,23 @@ class SeparationPlant:
                 continue
             self.feed[key] -= q
             mat = key[0]
-            led.flow(t, self.node, "transformed", mat, q)
+            sim.flow(t, self.node, "transformed", mat, q)
             self.processed += q
             for comp, share in self.ores[mat[4:]].items():
                 out = q * share
-                led.flow(t, "separated", self.node, f"oxide_{comp}", out)
+                sim.flow(t, "separated", self.node, f"oxide_{comp}", out)
                 self.oxide[comp] += out
         for comp, rate in self.recycling.items():
             q = rate * days
-            led.flow(t, "recycled", self.node, f"oxide_{comp}", q)
+            sim.flow(t, "recycled", self.node, f"oxide_{comp}", q)
             self.oxide[comp] += q
         # By-products (Ce, La, ...) are sold on at once: they do not feed magnets.
-        led.flow(t, self.node, "byproducts", "oxide_other", self.oxide["other"])
+        sim.flow(t, self.node, "byproducts", "oxide_other", self.oxide["other"])
         self.oxide["other"] = 0.0
         self._serve(t)
         for comp, rate in self.other_uses.items():
             q = min(rate * days, self.oxide[comp])
-            led.flow(t, self.node, "other_uses", f"oxide_{comp}", q)
+            sim.flow(t, self.node, "other_uses", f"oxide_{comp}", q)
             self.oxide[comp] -= q
 
     def _serve(self, t: float) -> None:
