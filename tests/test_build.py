@@ -86,3 +86,30 @@ def test_compiled_and_python_builds_give_identical_tables() -> None:
     pure, digest_p = _digest(pure=True)
     assert (compiled, pure) == ("True", "False")
     assert digest_c == digest_p
+
+
+def test_sim_push_queues_an_event_as_simpy_schedule_does() -> None:
+    """Sim.push writes SimPy 4's queue directly; it must make the entry schedule() makes."""
+    import datetime as dt
+
+    import numpy as np
+    import simpy
+
+    from rare_earth_sim.chain.base import Sim
+
+    sim = Sim(dt.date(2024, 1, 1), np.random.SeedSequence(0))
+    env = sim.env
+    env.run(until=2.5)  # a clock that is not zero
+    ours, theirs = env.event(), env.event()
+    ours._ok = theirs._ok = True
+    sim.push(env.now + 1.25, ours)
+    env.schedule(theirs, simpy.events.NORMAL, 1.25)
+    (t1, p1, id1, e1), (t2, p2, id2, e2) = sorted(env._queue, key=lambda x: x[2])[-2:]
+    assert (t1, p1, e1) == (3.75, simpy.events.NORMAL, ours)
+    assert (t2, p2, e2) == (3.75, simpy.events.NORMAL, theirs)
+    assert id2 == id1 + 1  # the same event counter
+    fired = []
+    ours.callbacks.append(lambda e: fired.append("ours"))
+    theirs.callbacks.append(lambda e: fired.append("theirs"))
+    env.run()
+    assert fired == ["ours", "theirs"] and env.now == 3.75

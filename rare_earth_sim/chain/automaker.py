@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Sim
+from .base import Customer, Sim
 
 __all__ = ["Automaker"]
 
@@ -24,7 +24,7 @@ _EPS = 1e-12
 _INF = float("inf")
 
 
-class Automaker:
+class Automaker(Customer):
     """An automaker (or its production in one region).
 
     Parameters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from heapq import heappush
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from ..ledger import Ledger
 from ..scenario.distributions import Distribution, Fixed
 from ..scenario.model import stream
 
-__all__ = ["Sim", "sampler"]
+__all__ = ["Sim", "sampler", "Customer"]
 
 
 def _blocks(dist: Distribution, rng: np.random.Generator, block: int) -> Iterator[list[float]]:
@@ -46,6 +47,9 @@ def _fire(ev: "_Call") -> None:
 _FIRE = (_fire,)  # one shared callbacks tuple: SimPy only iterates it
 
 
+_NORMAL: int = simpy.events.NORMAL
+
+
 class _Call:
     """A scheduled call: a triggered event whose one callback runs ``fn(*args)``.
 
@@ -56,22 +60,21 @@ class _Call:
 
     __slots__ = ("callbacks", "_ok", "_value", "fn", "args")
 
-    def __init__(self, env: simpy.Environment, delay: float, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.callbacks: Any = _FIRE
         self._value: Any = None
         self._ok = True
         self.fn, self.args = fn, args
-        env.schedule(self, simpy.events.NORMAL, delay)  # type: ignore[arg-type]
 
 
 def _tick(ev: "_Periodic") -> None:
-    now = ev.env.now
+    now = ev.t  # == env.now: the time it was scheduled for (the same sum SimPy made)
     ev.fn(now, *ev.args)
     nxt = now + ev.period
     if nxt < ev.until:
         ev.callbacks = _TICK
-        ev.sim.events += 1
-        ev.env.schedule(ev, simpy.events.NORMAL, ev.period)  # type: ignore[arg-type]
+        ev.t = nxt
+        ev.sim.push(nxt, ev)
 
 
 _TICK = (_tick,)
@@ -84,17 +87,37 @@ class _Periodic:
     object, so a campaign or review costs no allocation per period.
     """
 
-    __slots__ = ("callbacks", "_ok", "_value", "env", "sim", "period", "until", "fn", "args")
+    __slots__ = ("callbacks", "_ok", "_value", "sim", "t", "period", "until", "fn", "args")
 
     def __init__(self, sim: "Sim", first_delay: float, period: float, until: float,
                  fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.env, self.sim = sim.env, sim
+        self.sim = sim
         self.callbacks: Any = _TICK
         self._value: Any = None
         self._ok = True
         self.period, self.until, self.fn, self.args = period, until, fn, args
-        sim.events += 1
-        sim.env.schedule(self, simpy.events.NORMAL, first_delay)  # type: ignore[arg-type]
+        self.t = sim.env.now + first_delay  # when it fires (read instead of the env.now property)
+        sim.push(self.t, self)
+
+
+class Customer:
+    """What receives shipments: an automaker, a sector, a magnet plant (for its oxide).
+
+    Subclasses set ``id``, ``country`` and ``node`` and implement :meth:`receive` and
+    :meth:`cancel`. (A common base lets the compiled chain call them directly.)
+    """
+
+    id: str
+    country: str
+    node: str
+
+    def receive(self, t: float, product: str, qty: float) -> None:
+        """A shipment of ``qty`` t of ``product`` arrives at time ``t`` (days)."""
+        raise NotImplementedError
+
+    def cancel(self, product: str, qty: float) -> None:
+        """A shipment of ``qty`` t of ``product`` on order will never come."""
+        raise NotImplementedError
 
 
 class Sim:
@@ -104,7 +127,16 @@ class Sim:
     """
 
     def __init__(self, origin: dt.date, seed_seq: np.random.SeedSequence, ledger: Ledger | None = None) -> None:
-        self.env = simpy.Environment()
+        env = self.env = simpy.Environment()
+        # The chain puts its events on SimPy's queue itself (push(): what
+        # Environment.schedule does, without a Python call per event); SimPy 4 keeps the
+        # queue and the event counter in these two attributes.
+        queue, eid = getattr(env, "_queue", None), getattr(env, "_eid", None)
+        if not isinstance(queue, list) or eid is None:
+            raise RuntimeError(f"rare_earth_sim needs SimPy 4 (found {simpy.__version__}): "
+                               "its Environment has no _queue and _eid")
+        self._queue: list[tuple[float, int, int, Any]] = queue
+        self._eid: Iterator[int] = eid
         self.origin = origin
         self.seed_seq = seed_seq
         self.ledger = ledger if ledger is not None else Ledger()
@@ -141,10 +173,18 @@ class Sim:
         """Draws of ``dist`` on the stream of component ``key`` (``next(it)``: the next one)."""
         return sampler(dist, self.rng(key))
 
+    def push(self, t: float, ev: Any) -> None:
+        """Put the triggered event ``ev`` on SimPy's queue for time ``t`` (days, not before now).
+
+        Exactly what ``Environment.schedule(ev, NORMAL, delay)`` does, with ``t`` the sum
+        ``now + delay`` it would make (tests/test_build.py compares the two).
+        """
+        self.events += 1
+        heappush(self._queue, (t, _NORMAL, next(self._eid), ev))
+
     def after(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` after ``delay`` days (an event with a callback, no process)."""
-        self.events += 1
-        _Call(self.env, delay if delay > 0.0 else 0.0, fn, args)
+        self.push(self.env.now + (delay if delay > 0.0 else 0.0), _Call(fn, args))
 
     def at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` at simulation time ``t`` (now if ``t`` is past)."""

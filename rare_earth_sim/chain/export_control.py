@@ -169,6 +169,7 @@ class ExportControl:
         self._bounds = sorted({r.start for r in self.rules} | {r.end for r in self.rules if r.end < inf})
         self._cache: dict[tuple[str, str], Rule] = {}
         self._cache_lo = self._cache_hi = -inf
+        self._epoch = 0  # counts the periods between rule dates (a route keeps its rule for one)
         office = spec["office"]
         self.max_attempts = office["max_attempts"]
         self.reapply = sim.sampler(office["reapply_days"], "export_control:reapply")
@@ -190,6 +191,7 @@ class ExportControl:
         self._cache_lo = self._bounds[i - 1] if i > 0 else -float("inf")
         self._cache_hi = self._bounds[i] if i < len(self._bounds) else float("inf")
         self._cache.clear()
+        self._epoch += 1
 
     def _lookup(self, t: float, key: tuple[str, str]) -> Rule:
         found = _NO_RULE
@@ -204,9 +206,11 @@ class ExportControl:
         route = s.route
         if not self._cache_lo <= now < self._cache_hi:
             self._bracket(now)
-        r = self._cache.get(route.rule_key)
-        if r is None:
-            r = self._lookup(now, route.rule_key)
+        if route.rule_epoch == self._epoch:
+            r: Rule = route.rule
+        else:
+            r = self._cache.get(route.rule_key) or self._lookup(now, route.rule_key)
+            route.rule, route.rule_epoch = r, self._epoch
         regime = r.regime
         if regime == "licence":
             if self.licences.get(route.licence_key, -1.0) > now:

@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import simpy
 
-from .base import Sim
+from .base import Customer, Sim
 
 if TYPE_CHECKING:
     from .export_control import ExportControl
@@ -27,7 +26,6 @@ __all__ = ["Shipment", "Route", "Lane", "Dispatcher"]
 
 
 _NAN = float("nan")
-_NORMAL = simpy.events.NORMAL
 _AT_CUSTOMS = frozenset({"licence_review", "halted", "refused", "customs"})
 
 
@@ -35,11 +33,12 @@ class Route:
     """What every shipment of one product from one plant to one customer shares (made once)."""
 
     __slots__ = ("index", "controlled", "src", "lane", "lane_node", "transit", "mat", "dst", "origin",
-                 "origin_country", "dest_country", "rule_key", "licence_key", "customer", "product")
+                 "origin_country", "dest_country", "rule_key", "licence_key", "customer", "product", "rule",
+                 "rule_epoch")
 
     def __init__(self, index: int, controlled: bool, src: int, lane: Lane, mat: int, dst: int, origin: str,
                  origin_country: str, dest_country: str, rule_key: tuple[str, str],
-                 licence_key: tuple[str, str], customer: Any, product: str) -> None:
+                 licence_key: tuple[str, str], customer: Customer, product: str) -> None:
         self.index = index  # position in the dispatcher's route list (legs are booked by it)
         self.customer, self.product = customer, product
         self.controlled = controlled  # crosses the export control
@@ -47,6 +46,8 @@ class Route:
         self.lane_node, self.transit = lane.node_id, lane.transit  # read for every shipment
         self.origin, self.origin_country, self.dest_country = origin, origin_country, dest_country
         self.rule_key, self.licence_key = rule_key, licence_key  # (product, country), (customer, product)
+        self.rule: Any = None  # the export rule that applies, kept by ExportControl.declare ...
+        self.rule_epoch = -1  # ... for the period between rule dates it was looked up in
 
 
 class Shipment:
@@ -60,15 +61,15 @@ class Shipment:
     """
 
     __slots__ = ("id", "product", "qty", "customer", "t_ready", "route", "callbacks", "_ok", "_value",
-                 "t_released", "t_departed", "t_arrived", "status", "attempts", "licence")
+                 "t_released", "t_departed", "t_due", "t_arrived", "status", "attempts", "licence")
 
-    def __init__(self, sid: int, product: str, qty: float, customer: Any, t: float,
+    def __init__(self, sid: int, product: str, qty: float, customer: Customer, t: float,
                  route: Route) -> None:
         self.id, self.product, self.qty, self.customer, self.t_ready, self.route = sid, product, qty, customer, t, route
         self.callbacks: Any = None  # the arrival's callbacks, set at departure
         self._ok = True  # a triggered event once scheduled (like a timeout)
         self._value: Any = None
-        self.t_released = self.t_departed = self.t_arrived = _NAN
+        self.t_released = self.t_departed = self.t_due = self.t_arrived = _NAN
         self.status = "ready"
         self.attempts = 0
         self.licence = "none"
@@ -172,11 +173,11 @@ class Dispatcher:
             self.lanes[key] = lane
         return lane
 
-    def route(self, origin: Any, customer: Any, product: str) -> Route:
+    def route(self, origin: Any, customer: Customer, product: str) -> Route:
         """The route of ``product`` from ``origin`` to ``customer`` (made once; hold it and :meth:`send`)."""
         return self._routes.get((origin, customer, product)) or self._route(origin, customer, product)
 
-    def _route(self, origin: Any, customer: Any, product: str) -> Route:
+    def _route(self, origin: Any, customer: Customer, product: str) -> Route:
         controlled = (self.controls is not None and origin.country == self.controls.origin
                       and customer.country != origin.country)
         r = self._routes[(origin, customer, product)] = Route(
@@ -186,7 +187,7 @@ class Dispatcher:
         self._route_list.append(r)
         return r
 
-    def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
+    def dispatch(self, t: float, origin: Any, customer: Customer, product: str, qty: float) -> Shipment:
         """Send ``qty`` (> 0) t of ``product`` from ``origin`` (a plant) to ``customer``."""
         return self.send(t, self._routes.get((origin, customer, product)) or self._route(origin, customer, product),
                          qty)
@@ -229,12 +230,14 @@ class Dispatcher:
         s.t_departed = t
         s.status = "in_transit"
         delay = t - now + next(r.transit)
+        if not delay > 0.0:
+            delay = 0.0
+        s.t_due = now + delay  # == env.now at arrival (the same sum SimPy makes; ``now`` is env.now)
         s.callbacks = self._arrival
-        self.sim.events += 1
-        self._env.schedule(s, _NORMAL, delay if delay > 0.0 else 0.0)  # type: ignore[arg-type]
+        self.sim.push(s.t_due, s)
 
     def _arrive(self, s: Shipment) -> None:
-        t = self._env.now
+        t = s.t_due
         s.t_arrived = t
         s.status = "delivered"
         s.customer.receive(t, s.product, s.qty)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .allocation import allocate
-from .base import Sim
+from .base import Customer, Sim
 
 if TYPE_CHECKING:
     from .lane import Dispatcher
@@ -26,7 +26,7 @@ class MagnetOrder:
 
     __slots__ = ("customer", "grade", "qty", "t", "priority", "ndpr", "dytb", "product", "key", "live", "route")
 
-    def __init__(self, customer: Any, grade: str, qty: float, t: float, priority: int,
+    def __init__(self, customer: Customer, grade: str, qty: float, t: float, priority: int,
                  recipe: dict[str, float], key: tuple[int, str]) -> None:
         self.customer, self.grade, self.qty, self.t, self.priority = customer, grade, qty, t, priority
         self.ndpr, self.dytb = recipe["ndpr"], recipe["dytb"]
@@ -40,7 +40,7 @@ def _placed(o: MagnetOrder) -> float:
     return o.t
 
 
-class MagnetPlant:
+class MagnetPlant(Customer):
     """A magnet plant (or a country's plants).
 
     Parameters
@@ -98,7 +98,7 @@ class MagnetPlant:
         return cap
 
     # -- customers ----------------------------------------------------------------------
-    def order(self, customer: Any, grade: str, qty: float, priority: int, t: float) -> None:
+    def order(self, customer: Customer, grade: str, qty: float, priority: int, t: float) -> None:
         """Place an order for ``qty`` t of ``grade`` magnets at time ``t`` (days)."""
         if qty <= 0.0:
             return
@@ -144,11 +144,14 @@ class MagnetPlant:
             return
         if self.rule == "fifo":
             orders.sort(key=_placed)
+        n = len(orders)
         prio = [o.priority for o in orders]
         give = allocate([o.qty for o in orders], self.capacity(t) * days, self.rule, prio)
         # Cut to the oxide in stock: Dy/Tb limits the grades that need it, NdPr all grades.
+        # (Index loops over typed lists: compiled, they run as C loops over doubles.)
         need_ndpr = need_dytb = 0.0
-        for o, g in zip(orders, give, strict=True):
+        for i in range(n):
+            o, g = orders[i], give[i]
             need_ndpr += g * o.ndpr
             need_dytb += g * o.dytb
         if need_dytb > self.oxide["dytb"] or need_ndpr > self.oxide["ndpr"]:
@@ -158,7 +161,8 @@ class MagnetPlant:
         # One consignment per customer and grade per campaign, however many orders it fills.
         lots: dict[tuple[int, str], list[Any]] = {}
         keep = []
-        for o, g in zip(orders, give, strict=True):
+        for i in range(n):
+            o, g = orders[i], give[i]
             if g > 1e-12:
                 used_ndpr += g * o.ndpr
                 used_dytb += g * o.dytb

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Sim
+from .base import Customer, Sim
 
 __all__ = ["Sector"]
 
 
-class Sector:
+class Sector(Customer):
     """Aggregate demand of one sector in one country.
 
     Parameters
