@@ -1,6 +1,7 @@
 """The event ledger: every flow of material and every state change, as records.
 
-Components book flows here as they happen (numbers appended to flat arrays: this is the
+Components book flows here as they happen — and the dispatcher books every shipment's legs
+from its dates when the run closes (numbers appended to flat lists: this is the
 simulation's hot path). Everything users see — daily shortfall, monthly exports,
 stockouts, the mass balance — is derived from these records afterwards.
 """

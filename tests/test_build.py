@@ -70,7 +70,7 @@ def test_a_source_edited_after_the_build_is_detected(tmp_path: Path) -> None:
 
 def test_the_build_in_use_is_reported() -> None:
     assert isinstance(chain.COMPILED, bool)
-    assert ("compiled" in chain.BUILD) == chain.COMPILED
+    assert chain.BUILD.startswith("compiled") == chain.COMPILED
     if (ROOT / "rare_earth_sim" / "chain" / "_compiled.json").exists() and not os.environ.get(
             "RARE_EARTH_SIM_PURE_PYTHON"):
         assert chain.COMPILED, chain.BUILD
@@ -113,3 +113,31 @@ def test_sim_push_queues_an_event_as_simpy_schedule_does() -> None:
     theirs.callbacks.append(lambda e: fired.append("theirs"))
     env.run()
     assert fired == ["ours", "theirs"] and env.now == 3.75
+
+
+@pytest.mark.parametrize("damage", ["edit a source", "unreadable record", "no shared library"])
+def test_a_damaged_compiled_build_falls_back_to_the_sources(tmp_path: Path, damage: str) -> None:
+    """A copy of the installed package with one thing wrong runs its sources, and says so."""
+    if not chain.COMPILED:
+        pytest.skip(f"the chain is not compiled here ({chain.BUILD})")
+    pkg = tmp_path / "rare_earth_sim"
+    shutil.copytree(ROOT / "rare_earth_sim", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    folder = pkg / "chain"
+    if damage == "edit a source":
+        with open(folder / "lane.py", "a") as f:
+            f.write("\n# edited after the build\n")
+    elif damage == "unreadable record":
+        (folder / "_compiled.json").write_text("{not json")
+    else:
+        for p in folder.glob("_native__mypyc*"):
+            p.unlink()
+    env = {k: v for k, v in os.environ.items() if k != "RARE_EARTH_SIM_PURE_PYTHON"}
+    env["PYTHONPATH"] = str(tmp_path)
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "import rare_earth_sim.chain as c, rare_earth_sim.chain.lane as lane\n"
+            "print(c.COMPILED, lane.__file__.endswith('.py'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
+    assert "rare_earth_sim.chain runs its Python sources" in out.stderr

@@ -9,7 +9,11 @@ decides which build runs and says so in :data:`COMPILED` and :data:`BUILD`:
 - the Python sources, when nothing was compiled, when ``RARE_EARTH_SIM_PURE_PYTHON=1``
   is set (for debugging, or to compare the builds), or — with a ``RuntimeWarning`` —
   when a source was edited after compiling (an editable install: rebuild with
-  ``pip install -e .``). A stale compiled module is never run.
+  ``pip install -e .``), when a compiled file or the build record is missing or
+  unreadable. A stale compiled module is never run.
+
+The chain's classes are compiled classes: Python code cannot subclass them (run the
+sources to do that); duck-typed stand-ins work where a parameter is typed ``Any``.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ def stale_modules(folder: Path, info: dict) -> list[str]:
 
 
 def _compiled_files(folder: Path) -> list[Path]:
-    return [folder / f"{m}{suffix}" for m in MODULES for suffix in importlib.machinery.EXTENSION_SUFFIXES
+    names = [*MODULES, "_native__mypyc"]
+    return [folder / f"{m}{suffix}" for m in names for suffix in importlib.machinery.EXTENSION_SUFFIXES
             if (folder / f"{m}{suffix}").exists()]
 
 
@@ -61,26 +66,41 @@ def _load_sources() -> None:
         globals()[m] = module
 
 
+def _fall_back(why: str) -> tuple[bool, str]:
+    # One message prefix for every fallback: the test suite ignores it (its tests say
+    # which build runs), everything else shows it.
+    warnings.warn(f"rare_earth_sim.chain runs its Python sources, not the compiled build: {why}. "
+                  f"Rebuild with `pip install -e .` (or `pip install .`), or set {_ENV}=1 to run the "
+                  "sources without this warning.", RuntimeWarning, stacklevel=4)
+    _load_sources()
+    return False, f"Python sources ({why})"
+
+
 def _choose() -> tuple[bool, str]:
     info_file = _HERE / "_compiled.json"
-    if not info_file.exists():
-        if _compiled_files(_HERE):
-            warnings.warn(f"rare_earth_sim.chain: compiled modules in {_HERE} without their build record "
-                          "(_compiled.json): running the Python sources instead; rebuild with "
-                          "`pip install -e .` or delete the .so files", RuntimeWarning, stacklevel=3)
-            _load_sources()
-        return False, "Python sources (not compiled at install)"
-    info = json.loads(info_file.read_text())
+    compiled = _compiled_files(_HERE)
     if os.environ.get(_ENV, "").strip().lower() in ("1", "true", "yes"):
-        _load_sources()
-        return False, f"Python sources ({_ENV} is set; a compiled build is installed)"
+        if compiled:
+            _load_sources()
+            return False, f"Python sources ({_ENV} is set; a compiled build is installed)"
+        return False, f"Python sources ({_ENV} is set)"
+    if not info_file.exists():
+        if compiled:
+            return _fall_back("compiled modules without their build record (_compiled.json)")
+        return False, "Python sources (not compiled at install)"
+    try:
+        info = json.loads(info_file.read_text())
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        return _fall_back(f"unreadable build record {info_file} ({exc})")
+    names = {p.name.split(".")[0] for p in compiled}
+    missing = [m for m in (*MODULES, "_native__mypyc") if m not in names]
+    if missing:
+        return _fall_back(f"compiled files missing: {', '.join(missing)}")
     stale = stale_modules(_HERE, info)
     if stale:
-        warnings.warn(f"rare_earth_sim.chain: {', '.join(m + '.py' for m in stale)} changed since the chain "
-                      f"was compiled: running the Python sources instead. Rebuild with `pip install -e .`, "
-                      f"or set {_ENV}=1 to run the sources without this warning.", RuntimeWarning, stacklevel=3)
-        _load_sources()
-        return False, "Python sources (compiled build is stale)"
+        return _fall_back(f"{', '.join(m + '.py' for m in stale)} changed since the chain was compiled")
     return True, f"compiled ({info.get('compiler', 'mypyc')})"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Customer, Sim
+from .base import Sim
 
 __all__ = ["Automaker"]
 
@@ -24,7 +24,7 @@ _EPS = 1e-12
 _INF = float("inf")
 
 
-class Automaker(Customer):
+class Automaker:
     """An automaker (or its production in one region).
 
     Parameters
@@ -229,8 +229,6 @@ class Automaker(Customer):
         g = len(self.grades)
         if g == 0:  # makes nothing that needs magnets (e.g. no production in this variant)
             return
-        # a copy, not a view: a buffer view would pin the log (array.array cannot be
-        # resized while exporting its buffer)
         log = self.sim.ledger.final_segments(self.index)
         t0, stock, cons = log[:, 0], log[:, 1:1 + g], log[:, 1 + g:1 + 2 * g]
         t1 = np.append(t0[1:], t)

@@ -15,7 +15,7 @@ from ..ledger import Ledger
 from ..scenario.distributions import Distribution, Fixed
 from ..scenario.model import stream
 
-__all__ = ["Sim", "sampler", "Customer"]
+__all__ = ["Sim", "sampler"]
 
 
 def _blocks(dist: Distribution, rng: np.random.Generator, block: int) -> Iterator[list[float]]:
@@ -100,26 +100,6 @@ class _Periodic:
         sim.push(self.t, self)
 
 
-class Customer:
-    """What receives shipments: an automaker, a sector, a magnet plant (for its oxide).
-
-    Subclasses set ``id``, ``country`` and ``node`` and implement :meth:`receive` and
-    :meth:`cancel`. (A common base lets the compiled chain call them directly.)
-    """
-
-    id: str
-    country: str
-    node: str
-
-    def receive(self, t: float, product: str, qty: float) -> None:
-        """A shipment of ``qty`` t of ``product`` arrives at time ``t`` (days)."""
-        raise NotImplementedError
-
-    def cancel(self, product: str, qty: float) -> None:
-        """A shipment of ``qty`` t of ``product`` on order will never come."""
-        raise NotImplementedError
-
-
 class Sim:
     """The shared run-time context of one replication.
 
@@ -132,9 +112,9 @@ class Sim:
         # Environment.schedule does, without a Python call per event); SimPy 4 keeps the
         # queue and the event counter in these two attributes.
         queue, eid = getattr(env, "_queue", None), getattr(env, "_eid", None)
-        if not isinstance(queue, list) or eid is None:
+        if not isinstance(queue, list) or eid is None or not isinstance(getattr(env, "_now", None), (int, float)):
             raise RuntimeError(f"rare_earth_sim needs SimPy 4 (found {simpy.__version__}): "
-                               "its Environment has no _queue and _eid")
+                               "its Environment has no _queue, _eid and _now")
         self._queue: list[tuple[float, int, int, Any]] = queue
         self._eid: Iterator[int] = eid
         self.origin = origin

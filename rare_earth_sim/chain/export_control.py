@@ -14,6 +14,7 @@ for ``licence_valid_days`` (0: one licence per shipment). A refused shipment is 
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class Rule:
                 and (self.destinations is None or destination in self.destinations))
 
 
+_EPOCHS = itertools.count(1)  # periods between rule dates, numbered across all ExportControls
 _NO_RULE = Rule("none", -float("inf"), float("inf"), set(), None, "free")  # what applies where no rule does
 
 
@@ -169,7 +171,7 @@ class ExportControl:
         self._bounds = sorted({r.start for r in self.rules} | {r.end for r in self.rules if r.end < inf})
         self._cache: dict[tuple[str, str], Rule] = {}
         self._cache_lo = self._cache_hi = -inf
-        self._epoch = 0  # counts the periods between rule dates (a route keeps its rule for one)
+        self._epoch = 0  # the period between rule dates it is in (a route keeps its rule for one)
         office = spec["office"]
         self.max_attempts = office["max_attempts"]
         self.reapply = sim.sampler(office["reapply_days"], "export_control:reapply")
@@ -191,7 +193,7 @@ class ExportControl:
         self._cache_lo = self._bounds[i - 1] if i > 0 else -float("inf")
         self._cache_hi = self._bounds[i] if i < len(self._bounds) else float("inf")
         self._cache.clear()
-        self._epoch += 1
+        self._epoch = next(_EPOCHS)
 
     def _lookup(self, t: float, key: tuple[str, str]) -> Rule:
         found = _NO_RULE

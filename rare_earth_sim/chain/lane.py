@@ -12,12 +12,12 @@ per leg on the hot path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .base import Customer, Sim
+from .base import Sim
 
 if TYPE_CHECKING:
     from .export_control import ExportControl
@@ -38,7 +38,7 @@ class Route:
 
     def __init__(self, index: int, controlled: bool, src: int, lane: Lane, mat: int, dst: int, origin: str,
                  origin_country: str, dest_country: str, rule_key: tuple[str, str],
-                 licence_key: tuple[str, str], customer: Customer, product: str) -> None:
+                 licence_key: tuple[str, str], customer: Any, product: str) -> None:
         self.index = index  # position in the dispatcher's route list (legs are booked by it)
         self.customer, self.product = customer, product
         self.controlled = controlled  # crosses the export control
@@ -63,7 +63,7 @@ class Shipment:
     __slots__ = ("id", "product", "qty", "customer", "t_ready", "route", "callbacks", "_ok", "_value",
                  "t_released", "t_departed", "t_due", "t_arrived", "status", "attempts", "licence")
 
-    def __init__(self, sid: int, product: str, qty: float, customer: Customer, t: float,
+    def __init__(self, sid: int, product: str, qty: float, customer: Any, t: float,
                  route: Route) -> None:
         self.id, self.product, self.qty, self.customer, self.t_ready, self.route = sid, product, qty, customer, t, route
         self.callbacks: Any = None  # the arrival's callbacks, set at departure
@@ -125,6 +125,7 @@ class Dispatcher:
         self._ids: dict[str, int] = {}  # node or product name -> ledger id
         self._routes: dict[tuple[Any, Any, str], Route] = {}
         self._route_list: list[Route] = []
+        self._legs_booked = False  # see book_legs()
         self._shipments: list[Shipment] = sim.ledger.shipments
         self._env = sim.env
         self._arrival = (self._arrive,)  # the callbacks of every shipment's arrival event
@@ -173,11 +174,11 @@ class Dispatcher:
             self.lanes[key] = lane
         return lane
 
-    def route(self, origin: Any, customer: Customer, product: str) -> Route:
+    def route(self, origin: Any, customer: Any, product: str) -> Route:
         """The route of ``product`` from ``origin`` to ``customer`` (made once; hold it and :meth:`send`)."""
         return self._routes.get((origin, customer, product)) or self._route(origin, customer, product)
 
-    def _route(self, origin: Any, customer: Customer, product: str) -> Route:
+    def _route(self, origin: Any, customer: Any, product: str) -> Route:
         controlled = (self.controls is not None and origin.country == self.controls.origin
                       and customer.country != origin.country)
         r = self._routes[(origin, customer, product)] = Route(
@@ -187,7 +188,7 @@ class Dispatcher:
         self._route_list.append(r)
         return r
 
-    def dispatch(self, t: float, origin: Any, customer: Customer, product: str, qty: float) -> Shipment:
+    def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
         """Send ``qty`` (> 0) t of ``product`` from ``origin`` (a plant) to ``customer``."""
         return self.send(t, self._routes.get((origin, customer, product)) or self._route(origin, customer, product),
                          qty)
@@ -200,7 +201,7 @@ class Dispatcher:
         if r.controlled:
             self.controls.declare(s, t)  # type: ignore[union-attr]
         else:
-            self._depart(s, r.src, t, t)
+            self._depart(s, t, t)
         return s
 
     # -- called by the export control ---------------------------------------------------
@@ -214,9 +215,9 @@ class Dispatcher:
         t_dep = now + customs_days
         if t_dep >= self.sim.until:
             s.status = "customs"
-            self.sim.after(customs_days, self._depart, s, self._customs_id, t_dep, t_dep)
+            self.sim.after(customs_days, self._depart, s, t_dep, t_dep)
             return
-        self._depart(s, self._customs_id, t_dep, now)
+        self._depart(s, t_dep, now)
 
     def divert(self, s: Shipment) -> None:
         """Licence refused for good: the goods are sold in the origin's domestic market."""
@@ -225,14 +226,16 @@ class Dispatcher:
         s.customer.cancel(s.product, s.qty)
 
     # -- moving ------------------------------------------------------------------------
-    def _depart(self, s: Shipment, src: int, t: float, now: float) -> None:
+    def _depart(self, s: Shipment, t: float, now: float) -> None:
         r = s.route
         s.t_departed = t
         s.status = "in_transit"
         delay = t - now + next(r.transit)
         if not delay > 0.0:
             delay = 0.0
-        s.t_due = now + delay  # == env.now at arrival (the same sum SimPy makes; ``now`` is env.now)
+        # when it arrives: the sum Environment.schedule would make (on SimPy's own clock, so
+        # a caller passing a wrong ``now`` cannot move the clock back)
+        s.t_due = self._env._now + delay  # noqa: SLF001
         s.callbacks = self._arrival
         self.sim.push(s.t_due, s)
 
@@ -251,14 +254,15 @@ class Dispatcher:
         lane to its customer. A diversion is booked when it happens (:meth:`divert`).
         """
         sh = self._shipments
-        if not sh:
+        if self._legs_booked or not sh:
             return
+        self._legs_booked = True  # once: the ledger would count them twice
         n, routes = len(sh), self._route_list
         ri = np.fromiter([s.route.index for s in sh], dtype=np.intp, count=n)
         qty = np.fromiter([s.qty for s in sh], dtype=float, count=n)
         controlled = np.array([r.controlled for r in routes], dtype=bool)[ri]
-        src, lane, dst, mat = (np.array(col, dtype=float)[ri] for col in zip(
-            *[(r.src, r.lane_node, r.dst, r.mat) for r in routes], strict=True))
+        src, lane, dst, mat = [np.array(col, dtype=float)[ri] for col in zip(
+            *[(r.src, r.lane_node, r.dst, r.mat) for r in routes], strict=True)]
         customs = float(self._customs_id)
         t_ready = np.fromiter([s.t_ready for s in sh], dtype=float, count=n)
         t_dep = np.fromiter([s.t_departed for s in sh], dtype=float, count=n)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .allocation import allocate
-from .base import Customer, Sim
+from .base import Sim
 
 if TYPE_CHECKING:
     from .lane import Dispatcher
@@ -26,7 +26,7 @@ class MagnetOrder:
 
     __slots__ = ("customer", "grade", "qty", "t", "priority", "ndpr", "dytb", "product", "key", "live", "route")
 
-    def __init__(self, customer: Customer, grade: str, qty: float, t: float, priority: int,
+    def __init__(self, customer: Any, grade: str, qty: float, t: float, priority: int,
                  recipe: dict[str, float], key: tuple[int, str]) -> None:
         self.customer, self.grade, self.qty, self.t, self.priority = customer, grade, qty, t, priority
         self.ndpr, self.dytb = recipe["ndpr"], recipe["dytb"]
@@ -40,7 +40,7 @@ def _placed(o: MagnetOrder) -> float:
     return o.t
 
 
-class MagnetPlant(Customer):
+class MagnetPlant:
     """A magnet plant (or a country's plants).
 
     Parameters
@@ -98,7 +98,7 @@ class MagnetPlant(Customer):
         return cap
 
     # -- customers ----------------------------------------------------------------------
-    def order(self, customer: Customer, grade: str, qty: float, priority: int, t: float) -> None:
+    def order(self, customer: Any, grade: str, qty: float, priority: int, t: float) -> None:
         """Place an order for ``qty`` t of ``grade`` magnets at time ``t`` (days)."""
         if qty <= 0.0:
             return

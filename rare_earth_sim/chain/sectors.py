@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Customer, Sim
+from .base import Sim
 
 __all__ = ["Sector"]
 
 
-class Sector(Customer):
+class Sector:
     """Aggregate demand of one sector in one country.
 
     Parameters

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .allocation import allocate
-from .base import Customer, Sim
+from .base import Sim
 from .quota import QuotaSchedule
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ __all__ = ["SeparationPlant", "OxideOrder"]
 class OxideOrder:
     __slots__ = ("customer", "component", "qty", "t")
 
-    def __init__(self, customer: Customer, component: str, qty: float, t: float) -> None:
+    def __init__(self, customer: Any, component: str, qty: float, t: float) -> None:
         self.customer, self.component, self.qty, self.t = customer, component, qty, t
 
 
@@ -61,7 +61,7 @@ class SeparationPlant:
         key = (material, counts and self.quota is not None)
         self.feed[key] = self.feed.get(key, 0.0) + qty
 
-    def order(self, customer: Customer, component: str, qty: float) -> None:
+    def order(self, customer: Any, component: str, qty: float) -> None:
         """A magnet plant orders ``qty`` t of oxide ``component``; served at the next campaign."""
         if qty > 0.0:
             self.orders.append(OxideOrder(customer, component, qty, self.sim.env.now))
