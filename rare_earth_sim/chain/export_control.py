@@ -166,12 +166,11 @@ class ExportControl:
                  None if "*" in r["destinations"] else set(r["destinations"]), r["regime"])
             for r in spec["rules"]
         ]
-        # Which rule applies only changes at a rule's start or end: look it up once per
-        # (product, destination) between two such dates.
+        # Which rule applies only changes at a rule's start or end: a route looks it up once
+        # between two such dates and keeps it (Route.rule) for that period (an epoch).
         self._bounds = sorted({r.start for r in self.rules} | {r.end for r in self.rules if r.end < inf})
-        self._cache: dict[tuple[str, str], Rule] = {}
         self._cache_lo = self._cache_hi = -inf
-        self._epoch = 0  # the period between rule dates it is in (a route keeps its rule for one)
+        self._epoch = 0  # the period between rule dates it is in
         office = spec["office"]
         self.max_attempts = office["max_attempts"]
         self.reapply = sim.sampler(office["reapply_days"], "export_control:reapply")
@@ -192,7 +191,6 @@ class ExportControl:
         i = bisect_right(self._bounds, t)
         self._cache_lo = self._bounds[i - 1] if i > 0 else -float("inf")
         self._cache_hi = self._bounds[i] if i < len(self._bounds) else float("inf")
-        self._cache.clear()
         self._epoch = next(_EPOCHS)
 
     def _lookup(self, t: float, key: tuple[str, str]) -> Rule:
@@ -200,7 +198,6 @@ class ExportControl:
         for r in self.rules:
             if r.applies(t, *key):
                 found = r
-        self._cache[key] = found
         return found
 
     def declare(self, s: Shipment, now: float) -> None:
@@ -211,7 +208,7 @@ class ExportControl:
         if route.rule_epoch == self._epoch:
             r: Rule = route.rule
         else:
-            r = self._cache.get(route.rule_key) or self._lookup(now, route.rule_key)
+            r = self._lookup(now, route.rule_key)
             route.rule, route.rule_epoch = r, self._epoch
         regime = r.regime
         if regime == "licence":

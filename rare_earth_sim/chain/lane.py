@@ -123,8 +123,7 @@ class Dispatcher:
         led = sim.ledger
         self._customs_id = led.id(self.customs_node)
         self._ids: dict[str, int] = {}  # node or product name -> ledger id
-        self._routes: dict[tuple[Any, Any, str], Route] = {}
-        self._route_list: list[Route] = []
+        self._routes: dict[tuple[Any, Any, str], Route] = {}  # in creation order: Route.index
         self._legs_booked = False  # see book_legs()
         self._shipments: list[Shipment] = sim.ledger.shipments
         self._env = sim.env
@@ -182,10 +181,9 @@ class Dispatcher:
         controlled = (self.controls is not None and origin.country == self.controls.origin
                       and customer.country != origin.country)
         r = self._routes[(origin, customer, product)] = Route(
-            len(self._route_list), controlled, self._nid(origin.node), self.lane(origin.country, customer.country),
+            len(self._routes), controlled, self._nid(origin.node), self.lane(origin.country, customer.country),
             self._nid(product), self._nid(customer.node), origin.id, origin.country, customer.country,
             (product, customer.country), (customer.id, product), customer, product)
-        self._route_list.append(r)
         return r
 
     def dispatch(self, t: float, origin: Any, customer: Any, product: str, qty: float) -> Shipment:
@@ -257,7 +255,7 @@ class Dispatcher:
         if self._legs_booked or not sh:
             return
         self._legs_booked = True  # once: the ledger would count them twice
-        n, routes = len(sh), self._route_list
+        n, routes = len(sh), list(self._routes.values())
         ri = np.fromiter([s.route.index for s in sh], dtype=np.intp, count=n)
         qty = np.fromiter([s.qty for s in sh], dtype=float, count=n)
         controlled = np.array([r.controlled for r in routes], dtype=bool)[ri]
